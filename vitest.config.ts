@@ -1,6 +1,11 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
+// wrangler and miniflare try to reach Cloudflare (request.cf data, telemetry); nothing outside
+// this machine is reachable here, so keep them local unless the caller says otherwise.
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+process.env.WRANGLER_SEND_METRICS ??= "false";
+
 // Three projects: pure and Node-side code (core, model-build, scripts) runs in Node; each
 // deployable's tests run inside workerd through the Workers pool, against its own wrangler config.
 export default defineConfig({
