@@ -1,0 +1,32 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { checkManifest, type ModelManifest } from "../../core/manifest.js";
+import { ENCODING_HASH } from "../../core/encoding.js";
+import { FEATURE_NAMES } from "../../core/schema.js";
+
+const dir = fileURLToPath(new URL("../../models/default/", import.meta.url));
+
+describe("the committed default model", () => {
+  const onnx = readFileSync(`${dir}model.onnx`);
+  const manifest = JSON.parse(readFileSync(`${dir}manifest.json`, "utf8")) as ModelManifest;
+
+  it("has a manifest whose sha256 and size match model.onnx", () => {
+    expect(checkManifest(manifest)).toEqual([]);
+    expect(manifest.onnx.sha256).toBe(createHash("sha256").update(onnx).digest("hex"));
+    expect(manifest.onnx.bytes).toBe(onnx.length);
+  });
+
+  it("was built for the current encoding", () => {
+    expect(manifest.encoding.hash).toBe(ENCODING_HASH);
+    expect(manifest.encoding.features).toEqual(FEATURE_NAMES);
+  });
+
+  it("has a model card that says it is trained on synthetic data", () => {
+    const card = readFileSync(`${dir}MODEL_CARD.md`, "utf8");
+    expect(manifest.data.source).toBe("synthetic");
+    expect(card).toContain("trained on synthetic data");
+    expect(card).toContain(manifest.onnx.sha256);
+  });
+});
