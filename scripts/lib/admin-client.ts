@@ -19,7 +19,7 @@ export interface AdminApi {
   setSplit(request: SetSplitRequest): Promise<Split>;
   rollback(reason: string): Promise<Split>;
   promote(reason: string): Promise<Split>;
-  history(): Promise<SplitChange[]>;
+  history(limit?: number): Promise<SplitChange[]>;
 }
 
 export type AdminErrorKind = "unreachable" | "auth" | "conflict" | "bad-request" | "not-found" | "server" | "contract" | "timeout";
@@ -76,8 +76,8 @@ export class AdminClient implements AdminApi {
     return this.parseSplitAnswer(await this.request("POST", "/admin/promote", { reason, updated_by: this.actor }), "/admin/promote");
   }
 
-  async history(): Promise<SplitChange[]> {
-    const body = await this.request("GET", "/admin/history");
+  async history(limit = 100): Promise<SplitChange[]> {
+    const body = await this.request("GET", `/admin/history?limit=${Math.min(100, Math.max(1, Math.round(limit)))}`);
     try {
       return parseHistory(body);
     } catch (error) {

@@ -3,10 +3,11 @@
  * (`POST https://api.cloudflare.com/client/v4/accounts/<account_id>/analytics_engine/sql`, the
  * query as the body, `Authorization: Bearer <token>` with "Account Analytics: Read").
  *
- * The router writes one data point per request (issue 5):
+ * The router writes one data point per answer it sees (router/src/core/analytics.ts):
  *   index1 = version; blob1 = version ("blue"|"green"), blob2 = route, blob3 = status class
- *   ("2xx"|"4xx"|"5xx"), blob4 = cache ("HIT"|"MISS"|"BYPASS", empty when none);
- *   double1 = latency in ms, double2 = predicted probability (negative when the answer had none).
+ *   ("2xx"|"4xx"|"5xx"), blob4 = cache ("hit"|"miss"|"bypass"|"none"), blob5 = verdict ("" when
+ *   none); double1 = latency in ms, double2 = predicted probability (-1 when none), double3 = 1
+ *   when this version failed and the request fell back to the other one.
  * Analytics Engine samples at high volume: each stored row stands for `_sample_interval`
  * requests, so every count below is `SUM(_sample_interval)` and every mean is weighted by it,
  * never `count()`.
@@ -16,8 +17,8 @@
  * cannot be reached from the test machine: the parsing is tested against recorded answers in
  * that documented shape (analytics-engine.test.ts), the queries themselves are not.
  *
- * What AE data points do not carry (fallbacks, verdicts, shadow comparisons) is reported as
- * zero; the rollout's gates do not need them except the shadow gates, which stay on the router.
+ * Shadow comparisons are not in the data points and read as zero: with shadowing on, use the
+ * router as the source (the shadow gates would otherwise say NOT ENOUGH DATA).
  */
 
 import { emptyVersionStats, type Color, type StatsSnapshot, type VersionStats } from "./stats.js";
@@ -52,11 +53,12 @@ export function buildStatsQueries(dataset: string, windowSeconds: number): Analy
   const since = `timestamp > NOW() - INTERVAL '${seconds}' SECOND`;
   return {
     counts: [
-      "SELECT blob1 AS version, blob3 AS status_class, blob4 AS cache,",
-      "  SUM(_sample_interval) AS requests",
+      "SELECT blob1 AS version, blob3 AS status_class, blob4 AS cache, blob5 AS verdict,",
+      "  SUM(_sample_interval) AS requests,",
+      "  SUM(_sample_interval * double3) AS fallbacks",
       `FROM ${table}`,
       `WHERE ${since}`,
-      "GROUP BY version, status_class, cache",
+      "GROUP BY version, status_class, cache, verdict",
       "FORMAT JSON",
     ].join("\n"),
     latency: [
@@ -147,6 +149,9 @@ export function statsFromAeRows(rows: AeRows, windowSeconds: number, generatedAt
     if (status === "2xx" || status === "4xx" || status === "5xx") v.status[status] += n;
     const cache = String(row.cache ?? "").toLowerCase();
     if (cache === "hit" || cache === "miss" || cache === "bypass") v.cache[cache] += n;
+    const verdict = typeof row.verdict === "string" ? row.verdict : "";
+    if (verdict !== "") v.verdicts[verdict] = (v.verdicts[verdict] ?? 0) + n;
+    if (row.fallbacks !== undefined && row.fallbacks !== null) v.fallbacks += aeNumber(row.fallbacks, `${where}.fallbacks`);
   });
 
   rows.latency.forEach((row, i) => {

@@ -45,9 +45,22 @@ export interface Split {
   reason: string | null;
 }
 
-export interface SplitChange extends Split {
-  /** The history may carry what kind of change it was (set, rollback, promote). */
-  action?: string;
+/** One entry of `GET /admin/history` (the router keeps the last 100, newest first). */
+export interface SplitChange {
+  revision: number;
+  /** "init" | "set" | "rollback" | "promote" */
+  action: string;
+  at: string;
+  by: string;
+  reason: string;
+  from: SplitState;
+  to: SplitState;
+}
+
+export interface SplitState {
+  stable: Color;
+  candidate_percent: number;
+  shadow_percent: number;
 }
 
 export class ContractError extends Error {
@@ -152,7 +165,8 @@ export function parseVersionStats(value: unknown, path: string): VersionStats {
       "4xx": count(status["4xx"], `${path}.status.4xx`),
       "5xx": s5xx,
     },
-    error_rate: v.error_rate === undefined ? (requests > 0 ? s5xx / requests : 0) : num(v.error_rate, `${path}.error_rate`),
+    // null when the version had no requests in the window
+    error_rate: numOrNull(v.error_rate, `${path}.error_rate`) ?? (requests > 0 ? s5xx / requests : 0),
     fallbacks: count(v.fallbacks, `${path}.fallbacks`),
     latency_ms: {
       p50: numOrNull(latency.p50, `${path}.latency_ms.p50`),
@@ -198,7 +212,7 @@ export function parseStatsResponse(value: unknown, source = "router"): StatsSnap
   };
 }
 
-export function parseSplit(value: unknown, path = "split"): SplitChange {
+export function parseSplit(value: unknown, path = "split"): Split {
   const s = obj(value, path);
   const stable = color(s.stable, `${path}.stable`);
   const candidate = color(s.candidate, `${path}.candidate`);
@@ -206,7 +220,7 @@ export function parseSplit(value: unknown, path = "split"): SplitChange {
   if (candidatePercent < 0 || candidatePercent > 100) {
     throw new ContractError(`${path}.candidate_percent: ${candidatePercent} is outside 0..100`);
   }
-  const split: SplitChange = {
+  return {
     stable,
     candidate,
     candidate_percent: candidatePercent,
@@ -216,19 +230,35 @@ export function parseSplit(value: unknown, path = "split"): SplitChange {
     updated_by: strOrNull(s.updated_by, `${path}.updated_by`),
     reason: strOrNull(s.reason, `${path}.reason`),
   };
-  if (typeof s.action === "string") split.action = s.action;
-  return split;
 }
 
-/**
- * `GET /admin/history` answers a list of changes; accept a bare array or one wrapped in
- * `{history: [...]}` / `{changes: [...]}`, newest first or last (sorted here by revision, newest first).
- */
+function parseSplitState(value: unknown, path: string): SplitState {
+  const s = obj(value, path);
+  return {
+    stable: color(s.stable, `${path}.stable`),
+    candidate_percent: num(s.candidate_percent, `${path}.candidate_percent`),
+    shadow_percent: s.shadow_percent === undefined ? 0 : num(s.shadow_percent, `${path}.shadow_percent`),
+  };
+}
+
+export function parseSplitChange(value: unknown, path: string): SplitChange {
+  const c = obj(value, path);
+  return {
+    revision: num(c.revision, `${path}.revision`),
+    action: str(c.action, `${path}.action`),
+    at: str(c.at, `${path}.at`),
+    by: str(c.by, `${path}.by`),
+    reason: str(c.reason, `${path}.reason`),
+    from: parseSplitState(c.from, `${path}.from`),
+    to: parseSplitState(c.to, `${path}.to`),
+  };
+}
+
+/** `GET /admin/history` answers `{changes: [...]}`; returned newest first. */
 export function parseHistory(value: unknown): SplitChange[] {
-  let list: unknown = value;
-  if (isObject(value)) list = value.history ?? value.changes ?? value.items;
-  if (!Array.isArray(list)) throw new ContractError("history: expected an array of split changes");
-  return list.map((entry, i) => parseSplit(entry, `history[${i}]`)).sort((a, b) => b.revision - a.revision);
+  const list = isObject(value) ? value.changes : value;
+  if (!Array.isArray(list)) throw new ContractError("history: expected {changes: [...]}");
+  return list.map((entry, i) => parseSplitChange(entry, `history.changes[${i}]`)).sort((a, b) => b.revision - a.revision);
 }
 
 /** Total of a histogram's counts. */
