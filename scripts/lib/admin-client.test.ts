@@ -102,7 +102,12 @@ describe("AdminClient", () => {
   ];
   for (const [status, body, message, kind] of cases) {
     it(`turns ${status} into a ${kind} error that says how to fix it`, async () => {
-      server = await startTestServer((_req, res) => (typeof body === "string" ? (res.writeHead(status), res.end(body)) : sendJson(res, status, body)));
+      server = await startTestServer((_req, res) => {
+        if (typeof body === "string") {
+          res.writeHead(status);
+          res.end(body);
+        } else sendJson(res, status, body);
+      });
       const client = new AdminClient({ baseUrl: server.url, token: "t" });
       const error = await client.getSplit().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AdminApiError);
