@@ -41,8 +41,9 @@ export interface GenerateSyntheticResult {
 
 const clamp = (v: number, lo: number, hi: number): number => (v < lo ? lo : v > hi ? hi : v);
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-const round1 = (v: number): number => Math.round(v * 10) / 10;
-const round3 = (v: number): number => Math.round(v * 1000) / 1000;
+// "+ 0" turns -0 into 0: the schema's canonical form has no negative zero.
+const round1 = (v: number): number => Math.round(v * 10) / 10 + 0;
+const round3 = (v: number): number => Math.round(v * 1000) / 1000 + 0;
 
 function pick<T>(rng: Random, items: readonly T[], weights: readonly number[]): T {
   let total = 0;
