@@ -25,6 +25,7 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["worker/**/*.test.ts", "test/worker/**/*.test.ts"],
+          globalSetup: ["./tools/upstash-bridge/vitest-global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

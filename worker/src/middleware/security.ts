@@ -1,0 +1,151 @@
+/**
+ * Transport-level protections for the API, as small Hono middleware factories:
+ *
+ * - securityHeaders(): nosniff, HSTS, no framing, no referrer, a locked-down CSP on every answer;
+ *   `Cache-Control: no-store` on prediction routes so browsers and proxies keep no copy.
+ * - corsFromAllowList(): CORS for the origins in CORS_ALLOWED_ORIGINS (comma-separated; empty
+ *   means no cross-origin browser access), preflights answered before authentication.
+ * - requireJson(): 415 unless a POST/PUT/PATCH says `Content-Type: application/json`.
+ * - limitBody(): 413 above 64 KB, by Content-Length or by counting a streamed body.
+ * - methodNotAllowed(): a 405 handler with `Allow`, for a route's other methods.
+ *
+ * Suggested wiring: app.use(securityHeaders(), corsFromAllowList(), requireApiKey(),
+ * rateLimitByKey()); then per POST route `app.post("/predict", requireJson(), limitBody(), handler)`
+ * (on the route, so `PUT /predict` gets its 405 rather than a 415) and
+ * `app.on(["GET", "PUT", "DELETE", "PATCH"], "/predict", methodNotAllowed(["POST"]))`.
+ */
+
+import type { Context, Handler, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { createMiddleware } from "hono/factory";
+
+export interface SecurityHeadersOptions {
+  /** Paths (exact, or ending in "*" for a prefix) whose answers get `Cache-Control: no-store`. */
+  readonly noStorePaths?: readonly string[];
+  /** Content-Security-Policy for everything but `cspExemptPaths`; false for none. */
+  readonly contentSecurityPolicy?: string | false;
+  /** Paths that serve HTML needing scripts/styles (the docs page) and so set their own CSP. */
+  readonly cspExemptPaths?: readonly string[];
+  readonly hstsMaxAgeSeconds?: number;
+}
+
+export const DEFAULT_NO_STORE_PATHS: readonly string[] = ["/predict", "/predict/*", "/scenarios", "/scenarios/*"];
+
+function matchesPath(path: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => (p.endsWith("*") ? path.startsWith(p.slice(0, -1)) : path === p));
+}
+
+export function securityHeaders(options: SecurityHeadersOptions = {}): MiddlewareHandler {
+  const noStore = options.noStorePaths ?? DEFAULT_NO_STORE_PATHS;
+  const csp = options.contentSecurityPolicy ?? "default-src 'none'; frame-ancestors 'none'";
+  const cspExempt = options.cspExemptPaths ?? ["/docs"];
+  const hsts = `max-age=${options.hstsMaxAgeSeconds ?? 31_536_000}; includeSubDomains`;
+  return createMiddleware(async (c, next) => {
+    await next();
+    const headers = c.res.headers;
+    // Set on the final response, errors and 404s included (after next(), whatever answered).
+    const set = (name: string, value: string) => {
+      try {
+        headers.set(name, value);
+      } catch {
+        // An immutable Response (e.g. straight from fetch): copy it once and retry.
+        c.res = new Response(c.res.body, c.res);
+        c.res.headers.set(name, value);
+      }
+    };
+    set("x-content-type-options", "nosniff");
+    set("strict-transport-security", hsts);
+    set("x-frame-options", "DENY");
+    set("referrer-policy", "no-referrer");
+    if (csp && !matchesPath(c.req.path, cspExempt)) set("content-security-policy", csp);
+    if (matchesPath(c.req.path, noStore)) set("cache-control", "no-store");
+  });
+}
+
+export interface CorsEnv {
+  /** Comma-separated origins allowed to call the API from a browser, e.g. "https://app.example.com". */
+  readonly CORS_ALLOWED_ORIGINS?: string;
+}
+
+/** Parse CORS_ALLOWED_ORIGINS; "*" allows any origin (the API uses bearer keys, not cookies). */
+export function parseAllowedOrigins(value: string | undefined): readonly string[] {
+  return (value ?? "")
+    .split(",")
+    .map((o) => o.trim().replace(/\/+$/, ""))
+    .filter((o) => o !== "");
+}
+
+export interface CorsFromAllowListOptions {
+  readonly exposeHeaders?: readonly string[];
+  readonly maxAgeSeconds?: number;
+}
+
+export function corsFromAllowList(options: CorsFromAllowListOptions = {}): MiddlewareHandler {
+  return cors({
+    origin: (origin: string, c: Context) => {
+      const allowed = parseAllowedOrigins((c.env as CorsEnv | undefined)?.CORS_ALLOWED_ORIGINS);
+      if (allowed.includes("*")) return "*";
+      return origin && allowed.includes(origin) ? origin : null;
+    },
+    allowMethods: ["GET", "POST", "OPTIONS"],
+    allowHeaders: ["Authorization", "Content-Type", "X-Client-Id"],
+    exposeHeaders: [
+      ...(options.exposeHeaders ?? [
+        "X-Cache",
+        "X-Flash-Probability",
+        "X-Flash-Verdict",
+        "X-Flash-Model-Version",
+        "Retry-After",
+        "RateLimit-Policy",
+      ]),
+    ],
+    maxAge: options.maxAgeSeconds ?? 600,
+  });
+}
+
+function isJsonContentType(value: string | undefined): boolean {
+  if (!value) return false;
+  const type = value.split(";")[0]!.trim().toLowerCase();
+  return type === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+}
+
+export function requireJson(): MiddlewareHandler {
+  return createMiddleware(async (c, next) => {
+    const method = c.req.method;
+    if ((method === "POST" || method === "PUT" || method === "PATCH") && !isJsonContentType(c.req.header("content-type"))) {
+      const given = c.req.header("content-type");
+      return c.json(
+        {
+          error: "unsupported_media_type",
+          message: `Send JSON with \`Content-Type: application/json\`${given ? `; got ${JSON.stringify(given.slice(0, 100))}` : "; no Content-Type was sent"}.`,
+        },
+        415,
+        { accept: "application/json" },
+      );
+    }
+    return next();
+  });
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+export function limitBody(maxBytes: number = DEFAULT_MAX_BODY_BYTES): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) =>
+      c.json(
+        { error: "payload_too_large", message: `The request body is larger than ${maxBytes} bytes (${Math.round(maxBytes / 1024)} KB); send fewer or smaller items.` },
+        413,
+      ),
+  });
+}
+
+/** For `app.on([...other methods], path, methodNotAllowed(["POST"]))`: 405 with Allow. */
+export function methodNotAllowed(allowed: readonly string[]): Handler {
+  const allow = [...allowed, "OPTIONS"].join(", ");
+  return (c) =>
+    c.json({ error: "method_not_allowed", message: `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(" or ")}.` }, 405, {
+      allow,
+    });
+}
