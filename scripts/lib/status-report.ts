@@ -1,0 +1,95 @@
+/** `npm run status`: the split, its recent history and each version's stats, as tables. */
+
+import type { CommandSpec } from "./cli.js";
+import type { Color, Split, SplitChange, StatsSnapshot, VersionStats } from "./stats.js";
+import { fixed, formatTable, int, ms, pct } from "./table.js";
+
+export const STATUS_SPEC: CommandSpec = {
+  name: "status",
+  summary: "show the traffic split, its history and each version's stats",
+  usage: "npm run status -- [options]",
+  options: [
+    { name: "router", type: "string", placeholder: "<url>", description: "the router's URL", defaultText: "$FLASH_ROUTER_URL or http://localhost:8787" },
+    { name: "admin-token", type: "string", placeholder: "<token>", description: "the router's admin token", defaultText: "$ADMIN_TOKEN, or .dev.vars for a local router" },
+    { name: "window", type: "string", placeholder: "<duration>", description: "stats window", defaultText: "5m" },
+    { name: "history", type: "string", placeholder: "<n>", description: "how many split changes to show", defaultText: "10" },
+    { name: "json", type: "boolean", description: "print {split, history, stats} as JSON" },
+  ],
+  env: [
+    ["FLASH_ROUTER_URL", "the router's URL"],
+    ["ADMIN_TOKEN", "the router's admin token"],
+  ],
+  exitCodes: [
+    [0, "printed"],
+    [1, "the router could not be read"],
+    [2, "usage error"],
+  ],
+  examples: ["npm run status", "npm run status -- --window 1m --history 20", "npm run status -- --json | jq .stats.versions.green.error_rate"],
+};
+
+export interface StatusData {
+  split: Split;
+  history: SplitChange[];
+  stats: StatsSnapshot;
+}
+
+function role(split: Split, color: Color): string {
+  return color === split.stable ? "stable" : "candidate";
+}
+
+export function formatSplit(split: Split): string {
+  const candidate = split.candidate_percent;
+  return [
+    `split (revision ${split.revision}): stable ${split.stable} ${100 - candidate}%, candidate ${split.candidate} ${candidate}%, shadow ${split.shadow_percent}%`,
+    `  last change ${split.updated_at ?? "-"} by ${split.updated_by ?? "-"}: ${split.reason ?? "-"}`,
+  ].join("\n");
+}
+
+export function formatHistory(history: readonly SplitChange[], limit: number): string {
+  const rows = history.slice(0, limit).map((c) => [
+    String(c.revision),
+    c.at.replace("T", " ").replace(/\.\d+Z$/, "Z"),
+    c.action,
+    `${c.from.stable}/${c.from.candidate_percent}%`,
+    `${c.to.stable}/${c.to.candidate_percent}%`,
+    c.by,
+    c.reason.length > 60 ? `${c.reason.slice(0, 57)}...` : c.reason,
+  ]);
+  return formatTable(["rev", "at", "action", "from (stable/cand.)", "to", "by", "reason"], rows, ["right", "left", "left", "left", "left", "left", "left"]);
+}
+
+function verdictShares(v: VersionStats): string {
+  const total = Object.values(v.verdicts).reduce((s, n) => s + n, 0);
+  if (total === 0) return "-";
+  return Object.entries(v.verdicts)
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${name} ${Math.round((100 * n) / total)}%`)
+    .join(", ");
+}
+
+export function formatStats(stats: StatsSnapshot, split: Split): string {
+  const colors: Color[] = [split.stable, split.candidate];
+  const col = (f: (v: VersionStats) => string) => colors.map((c) => f(stats.versions[c]));
+  const rows: string[][] = [
+    ["requests", ...col((v) => int(v.requests))],
+    ["2xx / 4xx / 5xx", ...col((v) => `${int(v.status["2xx"])} / ${int(v.status["4xx"])} / ${int(v.status["5xx"])}`)],
+    ["error rate (5xx)", ...col((v) => (v.requests > 0 ? pct(v.error_rate) : "-"))],
+    ["fallbacks", ...col((v) => int(v.fallbacks))],
+    ["latency p50", ...col((v) => ms(v.latency_ms.p50))],
+    ["latency p95", ...col((v) => ms(v.latency_ms.p95))],
+    ["latency p99", ...col((v) => ms(v.latency_ms.p99))],
+    ["cache hit rate", ...col((v) => pct(v.cache.hit_rate, 1))],
+    ["predictions", ...col((v) => int(v.predictions.count))],
+    ["prediction mean", ...col((v) => fixed(v.predictions.mean))],
+    ["prediction std", ...col((v) => fixed(v.predictions.std))],
+    ["verdicts", ...col(verdictShares)],
+    ["shadow comparisons", ...col((v) => int(v.shadow.comparisons))],
+    ["shadow mean |diff|", ...col((v) => fixed(v.shadow.mean_abs_diff, 4))],
+  ];
+  const header = ["", ...colors.map((c) => `${c} (${role(split, c)})`)];
+  return `stats over the last ${stats.window_seconds}s (${stats.source}, ${stats.generated_at}):\n${formatTable(header, rows)}`;
+}
+
+export function formatStatusReport(data: StatusData, historyLimit = 10): string {
+  return [formatSplit(data.split), "", `history (newest first, ${Math.min(historyLimit, data.history.length)} of ${data.history.length}):`, formatHistory(data.history, historyLimit), "", formatStats(data.stats, data.split)].join("\n");
+}
