@@ -1,11 +1,16 @@
 /**
  * The pieces the monitoring checks stand on: the /metrics contract list (matches TEAM.md), the
- * PromQL scanner that reads metric names out of queries, and the exposition parser.
+ * PromQL scanner that reads metric names out of queries, the exposition parser, and the
+ * helpers of `npm run monitoring:prometheus`.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compareWithContract, familyOfSeries, FLASH_METRICS, FLASH_SERIES_NAMES, labelsOfSeries } from "../../monitoring/metric-names";
 import { metricNames, PromqlScanError, vectorSelectors } from "../../monitoring/promql";
 import { parseExposition } from "../../monitoring/exposition";
+import { prometheusArgs, readDotenvValue, resolveLocalAdminToken } from "../../monitoring/start-prometheus";
 
 describe("metric-names.json", () => {
   it("holds each family once, with the version label on every per-version family", () => {
@@ -111,5 +116,36 @@ describe("exposition parser", () => {
   it("rejects a line that is not a sample", () => {
     expect(() => parseExposition("flash_up{version=blue} 1\n")).toThrow(/line 1/);
     expect(() => parseExposition("flash_up one\n")).toThrow(/line 1/);
+  });
+});
+
+describe("npm run monitoring:prometheus", () => {
+  it("reads ADMIN_TOKEN from dotenv text: quotes, export, comments", () => {
+    expect(readDotenvValue('FLASH_DEV_API_KEY=abc\nADMIN_TOKEN="dev admin"\n', "ADMIN_TOKEN")).toBe("dev admin");
+    expect(readDotenvValue("export ADMIN_TOKEN=tok-1 # dev only\n", "ADMIN_TOKEN")).toBe("tok-1");
+    expect(readDotenvValue("# ADMIN_TOKEN=commented\nADMIN_TOKENX=no\n", "ADMIN_TOKEN")).toBeNull();
+  });
+
+  it("takes the token from ADMIN_TOKEN, else .dev.vars, else .dev.vars.example, and says what to do when none has it", () => {
+    const repo = mkdtempSync(join(tmpdir(), "flash-token-"));
+    try {
+      expect(() => resolveLocalAdminToken({}, repo)).toThrow(/set ADMIN_TOKEN, or put ADMIN_TOKEN=\.\.\. in \.dev\.vars/);
+      writeFileSync(join(repo, ".dev.vars.example"), "ADMIN_TOKEN=from-example\n");
+      expect(resolveLocalAdminToken({}, repo)).toEqual({ token: "from-example", source: ".dev.vars.example" });
+      writeFileSync(join(repo, ".dev.vars"), "ADMIN_TOKEN=from-dev-vars\n");
+      expect(resolveLocalAdminToken({}, repo)).toEqual({ token: "from-dev-vars", source: ".dev.vars" });
+      expect(resolveLocalAdminToken({ ADMIN_TOKEN: "from-env" }, repo)).toEqual({ token: "from-env", source: "ADMIN_TOKEN" });
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+  });
+
+  it("runs Prometheus on the committed config, on loopback, with reloads enabled", () => {
+    expect(prometheusArgs({ configFile: "/r/monitoring/prometheus/prometheus.yml", dataDir: "/tmp/p", port: 9090 })).toEqual([
+      "--config.file=/r/monitoring/prometheus/prometheus.yml",
+      "--storage.tsdb.path=/tmp/p",
+      "--web.listen-address=127.0.0.1:9090",
+      "--web.enable-lifecycle",
+    ]);
   });
 });
