@@ -10,6 +10,8 @@ import { describe, expect, it } from "vitest";
 import { compareWithContract, familyOfSeries, FLASH_METRICS, FLASH_SERIES_NAMES, labelsOfSeries } from "../../monitoring/metric-names";
 import { metricNames, PromqlScanError, vectorSelectors } from "../../monitoring/promql";
 import { parseExposition } from "../../monitoring/exposition";
+import { buildDashboards } from "../../monitoring/grafana/dashboards";
+import { checkPageAgainstDashboards } from "../../monitoring/live-check";
 import { prometheusArgs, readDotenvValue, resolveLocalAdminToken } from "../../monitoring/start-prometheus";
 
 describe("metric-names.json", () => {
@@ -147,5 +149,49 @@ describe("npm run monitoring:prometheus", () => {
       "--web.listen-address=127.0.0.1:9090",
       "--web.enable-lifecycle",
     ]);
+  });
+});
+
+describe("live check of a /metrics page against the dashboards", () => {
+  /** A page in the router's format with every contract family, every enumerated label value. */
+  function contractPage(drop: (line: string) => boolean = () => false): string {
+    const lines: string[] = [];
+    const combos = (labels: Record<string, readonly string[] | null>) =>
+      Object.entries(labels).reduce<Record<string, string>[]>(
+        (acc, [label, values]) => acc.flatMap((c) => (values ?? ["x"]).map((v) => ({ ...c, [label]: v }))),
+        [{}],
+      );
+    const render = (name: string, labels: Record<string, string>, value: number) =>
+      `${name}${Object.keys(labels).length ? `{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(",")}}` : ""} ${value}`;
+    const bounds = Array.from({ length: 20 }, (_, i) => String(Number(((i + 1) / 20).toPrecision(15))));
+    for (const family of FLASH_METRICS) {
+      lines.push(`# TYPE ${family.name} ${family.type}`);
+      for (const labels of combos(family.labels)) {
+        if (family.type !== "histogram") lines.push(render(family.name, labels, 1));
+        else {
+          for (const le of [...bounds, "+Inf"]) lines.push(render(`${family.name}_bucket`, { ...labels, le }, 1));
+          lines.push(render(`${family.name}_sum`, labels, 1), render(`${family.name}_count`, labels, 1));
+        }
+      }
+    }
+    return `${lines.filter((l) => !drop(l)).join("\n")}\n`;
+  }
+  const dashboards = Object.values(buildDashboards());
+
+  it("passes a page that prints the whole contract", () => {
+    expect(checkPageAgainstDashboards(contractPage(), dashboards)).toEqual({ contract: [], dashboards: [], extra: [] });
+  });
+
+  it("names a missing family, a missing bucket bound and an extra family", () => {
+    const page = contractPage((line) => line.includes("flash_split_revision") || /flash_prediction_probability_bucket\{.*le="0\.8"/.test(line));
+    const result = checkPageAgainstDashboards(`${page}# TYPE flash_split_shadow_percent gauge\nflash_split_shadow_percent 0\n`, dashboards);
+    expect(result.contract).toEqual(["flash_split_revision: not on the page"]);
+    expect(result.dashboards).toEqual(
+      expect.arrayContaining([
+        "FLASH Overview / Split revision / A: flash_split_revision is not on the page",
+        expect.stringMatching(/^FLASH Business Metrics \/ Decisive predictions \/ A: flash_prediction_probability_bucket\{le="0\.8"\} is not on the page/),
+      ]),
+    );
+    expect(result.extra).toEqual(["flash_split_shadow_percent"]);
   });
 });
