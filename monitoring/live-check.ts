@@ -4,7 +4,7 @@
  * dashboard query selects is on the page. Pure: give it the page's text.
  */
 import { parseExposition } from "./exposition";
-import type { Dashboard } from "./grafana/dashboards";
+import type { Dashboard } from "./grafana/flash-dashboards";
 import { compareWithContract } from "./metric-names";
 import { vectorSelectors } from "./promql";
 

@@ -1,19 +1,19 @@
 /**
- * `npm run monitoring:dashboards`: writes the four Grafana dashboards from dashboards.ts to
+ * `npm run monitoring:dashboards`: writes the four Grafana dashboards from flash-dashboards.ts to
  * monitoring/grafana/dashboards/*.json, or with --check only reports files that differ.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { buildDashboards, renderDashboard } from "./dashboards";
+import { buildDashboards, renderDashboard } from "./flash-dashboards";
 
 const DEFAULT_OUT = fileURLToPath(new URL("./dashboards", import.meta.url));
 
 const HELP = `Usage: npm run monitoring:dashboards -- [--check] [--out DIR]
 
 Writes the FLASH Grafana dashboards (Overview, API Performance, Model Metrics, Business
-Metrics) as JSON files Grafana can import, from monitoring/grafana/dashboards.ts.
+Metrics) as JSON files Grafana can import, from monitoring/grafana/flash-dashboards.ts.
 
 Options:
   --check     write nothing; exit 1 if a file is missing or differs from the code
@@ -67,7 +67,7 @@ function main(argv: string[]): number {
   const show = (path: string) => relative(process.cwd(), path) || path;
   if (values.check) {
     if (stale.length === 0) {
-      process.stdout.write(`dashboards in ${show(outDir)} match monitoring/grafana/dashboards.ts\n`);
+      process.stdout.write(`dashboards in ${show(outDir)} match monitoring/grafana/flash-dashboards.ts\n`);
       return 0;
     }
     process.stderr.write(`out of date (run \`npm run monitoring:dashboards\`):\n${stale.map((p) => `  ${show(p)}\n`).join("")}`);

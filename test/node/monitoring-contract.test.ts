@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { compareWithContract, familyOfSeries, FLASH_METRICS, FLASH_SERIES_NAMES, labelsOfSeries } from "../../monitoring/metric-names";
 import { metricNames, PromqlScanError, vectorSelectors } from "../../monitoring/promql";
 import { parseExposition } from "../../monitoring/exposition";
-import { buildDashboards } from "../../monitoring/grafana/dashboards";
+import { buildDashboards } from "../../monitoring/grafana/flash-dashboards";
 import { checkPageAgainstDashboards } from "../../monitoring/live-check";
 import { prometheusArgs, readDotenvValue, resolveLocalAdminToken } from "../../monitoring/start-prometheus";
 

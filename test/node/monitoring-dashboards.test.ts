@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { writeDashboards } from "../../monitoring/grafana/build-dashboards";
-import { buildDashboards, SCHEMA_VERSION, type Dashboard } from "../../monitoring/grafana/dashboards";
+import { buildDashboards, SCHEMA_VERSION, type Dashboard } from "../../monitoring/grafana/flash-dashboards";
 import { familyOfSeries, FLASH_SERIES_NAMES, labelsOfSeries, TARGET_LABELS } from "../../monitoring/metric-names";
 import { vectorSelectors } from "../../monitoring/promql";
 import { runPromtool } from "../../monitoring/promtool";
