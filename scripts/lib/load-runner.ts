@@ -27,6 +27,8 @@ export interface LoadOptions {
 }
 
 export interface RequestResult {
+  /** When the answer (or the failure) arrived, ms since epoch. */
+  at: number;
   status: number;
   latency_ms: number;
   cache: "HIT" | "MISS" | "BYPASS" | null;
@@ -70,6 +72,7 @@ export async function runLoad(o: LoadOptions): Promise<{ results: RequestResult[
         const text = await response.text();
         const latency = performance.now() - t0;
         result = {
+          at: Date.now(),
           status: response.status,
           latency_ms: latency,
           cache: cacheOf(response.headers.get("x-cache")),
@@ -80,7 +83,7 @@ export async function runLoad(o: LoadOptions): Promise<{ results: RequestResult[
         };
         if (response.status >= 400) result.error = text.slice(0, 200);
       } catch (error) {
-        result = { status: 0, latency_ms: performance.now() - t0, cache: null, probability: null, version: null, fallback_from: null, repeat: request.repeat, error: error instanceof Error ? error.message : String(error) };
+        result = { at: Date.now(), status: 0, latency_ms: performance.now() - t0, cache: null, probability: null, version: null, fallback_from: null, repeat: request.repeat, error: error instanceof Error ? error.message : String(error) };
       }
       results.push(result);
       o.onResult?.(result, results.length);
