@@ -80,7 +80,7 @@ interface PanelSpec {
   thresholds?: Thresholds;
   /** Draw the thresholds on a time series as dashed lines. */
   showThresholds?: boolean;
-  stacking?: "normal" | "percent";
+  stacking?: "normal";
   mappings?: unknown[];
   options?: Record<string, unknown>;
   text?: string;
@@ -256,6 +256,8 @@ const rate = (selector: string) => `rate(${selector}[$__rate_interval])`;
 
 const requestsPerSecond = `sum by (version) (${rate(`flash_requests_total{${BY_VERSION}}`)})`;
 
+const requestShare = `${requestsPerSecond}\n/ scalar(sum(${rate(`flash_requests_total{${BY_VERSION}}`)}))`;
+
 const errorRatio = `sum by (version) (${rate(`flash_requests_total{${BY_VERSION}, status_class="5xx"}`)})
 /
 sum by (version) (${rate(`flash_requests_total{${BY_VERSION}}`)})`;
@@ -353,12 +355,14 @@ function overview(): Dashboard {
     {
       type: "timeseries",
       title: "Traffic split",
-      description: "Share of requests each version answered (stacked to 100%).",
+      description: "Share of requests each version answered (stacked, the versions add up to 100%).",
       w: 12,
       h: 8,
-      unit: "percent",
-      stacking: "percent",
-      queries: [{ expr: requestsPerSecond, legend: "{{version}}" }],
+      unit: "percentunit",
+      min: 0,
+      max: 1,
+      stacking: "normal",
+      queries: [{ expr: requestShare, legend: "{{version}}" }],
     },
     {
       type: "timeseries",

@@ -172,6 +172,7 @@ describe("dashboard queries", () => {
       const input = [
         series("flash_requests_total", { ...green, status_class: "2xx" }, 1350),
         series("flash_requests_total", { ...green, status_class: "5xx" }, 150),
+        series("flash_requests_total", { version: "blue", status_class: "2xx" }, 1500),
         series("flash_request_duration_seconds_bucket", { ...green, le: "0.25" }, 0),
         series("flash_request_duration_seconds_bucket", { ...green, le: "0.5" }, 15),
         series("flash_request_duration_seconds_bucket", { ...green, le: "+Inf" }, 15),
@@ -193,7 +194,16 @@ describe("dashboard queries", () => {
       ];
       const expect1 = (expr: string, value: number, labels = "{}") => ({ expr: interpolate(expr), eval_time: "20m", exp_samples: [{ labels, value }] });
       const tests = [
-        // 150 of 1500 requests a scrape answered 5xx.
+        // blue and green each answer 100 requests a second.
+        {
+          expr: interpolate(findQuery("FLASH Overview", "Traffic split")),
+          eval_time: "20m",
+          exp_samples: [
+            { labels: '{version="blue"}', value: 0.5 },
+            { labels: '{version="green"}', value: 0.5 },
+          ],
+        },
+        // 150 of green's 1500 requests a scrape answered 5xx; blue has no 5xx series, so no ratio.
         expect1(findQuery("FLASH Overview", "Error rate (5xx) per version"), 0.1, '{version="green"}'),
         // Every request between 0.25 s and 0.5 s: the median is the middle of the bucket.
         expect1(findQuery("FLASH API Performance", "Latency percentiles", "A"), 0.375, '{version="green"}'),
