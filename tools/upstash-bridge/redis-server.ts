@@ -19,12 +19,14 @@ const INSTALL_HINT =
   "Install it with `sudo apt-get install redis-server` (Debian/Ubuntu), `brew install redis` (macOS), " +
   "or point REDIS_SERVER_BIN at a redis-server binary.";
 
+const USUAL_DIRS = ["/usr/bin", "/usr/sbin", "/usr/local/bin"];
+
 /** The redis-server binary: $REDIS_SERVER_BIN, then $PATH, then the usual Debian places. */
-export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function findRedisServer(env: NodeJS.ProcessEnv = process.env, usualDirs: readonly string[] = USUAL_DIRS): string | undefined {
   const candidates: string[] = [];
   if (env.REDIS_SERVER_BIN) candidates.push(env.REDIS_SERVER_BIN);
   for (const dir of (env.PATH ?? "").split(path.delimiter)) if (dir) candidates.push(path.join(dir, "redis-server"));
-  candidates.push("/usr/bin/redis-server", "/usr/sbin/redis-server", "/usr/local/bin/redis-server");
+  for (const dir of usualDirs) candidates.push(path.join(dir, "redis-server"));
   for (const candidate of candidates) {
     try {
       fs.accessSync(candidate, fs.constants.X_OK);
@@ -40,13 +42,18 @@ export interface EnsureRedisServerOptions {
   /** "auto": install with apt-get when missing and running as root (the default); "never": only look. */
   readonly install?: "auto" | "never";
   readonly log?: (message: string) => void;
+  /** Where to look (tests); the process environment and the usual directories by default. */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly usualDirs?: readonly string[];
+  /** Whether we may run apt-get (tests); by default: are we root? */
+  readonly isRoot?: boolean;
 }
 
 /** Find redis-server, installing Debian's package when we are root; otherwise say how to install. */
 export function ensureRedisServer(options: EnsureRedisServerOptions = {}): string {
-  const found = findRedisServer();
+  const found = findRedisServer(options.env, options.usualDirs);
   if (found) return found;
-  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  const isRoot = options.isRoot ?? (typeof process.getuid === "function" && process.getuid() === 0);
   if (options.install === "never" || !isRoot) {
     throw new RedisServerMissingError(`redis-server is not installed. ${INSTALL_HINT}`);
   }
@@ -62,7 +69,7 @@ export function ensureRedisServer(options: EnsureRedisServerOptions = {}): strin
     execFileSync("apt-get", ["update", "-qq"], { env, stdio: "inherit" });
     install();
   }
-  const installed = findRedisServer();
+  const installed = findRedisServer(options.env, options.usualDirs);
   if (!installed) throw new RedisServerMissingError(`apt-get ran but redis-server is still not on PATH. ${INSTALL_HINT}`);
   return installed;
 }
