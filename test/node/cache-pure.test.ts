@@ -88,6 +88,20 @@ describe("CircuitBreaker", () => {
     expect(breaker.snapshot()).toMatchObject({ state: "closed", consecutiveFailures: 0, opened: 1 });
   });
 
+  it("lets a new trial start when the last one never reported back (a cancelled request)", () => {
+    const c = clock();
+    const breaker = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 100, trialTimeoutMs: 2_000, now: c.now });
+    breaker.recordFailure();
+    c.advance(100);
+    expect(breaker.tryAcquire()).toBe(true); // this trial is lost
+    c.advance(1_999);
+    expect(breaker.tryAcquire()).toBe(false);
+    c.advance(1);
+    expect(breaker.tryAcquire()).toBe(true);
+    breaker.recordSuccess();
+    expect(breaker.state).toBe("closed");
+  });
+
   it("a success resets the count of failures in a row", () => {
     const breaker = new CircuitBreaker({ failureThreshold: 2, cooldownMs: 1_000 });
     breaker.recordFailure();

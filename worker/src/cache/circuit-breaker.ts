@@ -10,6 +10,12 @@ export type BreakerState = "closed" | "open" | "half_open";
 export interface CircuitBreakerOptions {
   readonly failureThreshold: number;
   readonly cooldownMs: number;
+  /**
+   * A trial that never reports back (its request was cancelled, which workerd does when a client
+   * goes away) must not keep the breaker open forever: after this long another trial may start.
+   * Default: the cool-down, at least 1 s.
+   */
+  readonly trialTimeoutMs?: number;
   readonly now?: () => number;
 }
 
@@ -26,14 +32,17 @@ export class CircuitBreaker {
   private failures = 0;
   private openedAt = 0;
   private trialInFlight = false;
+  private trialStartedAt = 0;
   private openedCount = 0;
   private readonly failureThreshold: number;
   private readonly cooldownMs: number;
+  private readonly trialTimeoutMs: number;
   private readonly now: () => number;
 
   constructor(options: CircuitBreakerOptions) {
     this.failureThreshold = Math.max(1, Math.floor(options.failureThreshold));
     this.cooldownMs = Math.max(0, options.cooldownMs);
+    this.trialTimeoutMs = options.trialTimeoutMs ?? Math.max(1_000, this.cooldownMs);
     this.now = options.now ?? Date.now;
   }
 
@@ -50,8 +59,9 @@ export class CircuitBreaker {
     const state = this.state;
     if (state === "closed") return true;
     if (state === "open") return false;
-    if (this.trialInFlight) return false;
+    if (this.trialInFlight && this.now() - this.trialStartedAt < this.trialTimeoutMs) return false;
     this.trialInFlight = true;
+    this.trialStartedAt = this.now();
     return true;
   }
 

@@ -18,6 +18,7 @@ export { readCacheConfig, type CacheConfig, type CacheEnv } from "./cache-config
 export { MemoryPredictionCache, type MemoryPredictionCacheOptions } from "./memory-cache.js";
 export { UpstashPredictionCache, type UpstashPredictionCacheOptions } from "./upstash-cache.js";
 export { CircuitBreaker, type BreakerState, type BreakerSnapshot } from "./circuit-breaker.js";
+export { getOrCompute, getOrComputeMany, type CacheAsideResult, type WaitUntil } from "./cache-aside.js";
 
 export function createPredictionCache(config: CacheConfig): PredictionCache<CachedPrediction> {
   if (config.backend === "upstash" && config.url && config.token) {
