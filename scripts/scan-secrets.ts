@@ -26,6 +26,9 @@ export interface SecretRule {
   readonly codePattern?: RegExp;
   /** For assignment-style rules: values that are clearly placeholders are not secrets. */
   readonly skipPlaceholders?: boolean;
+  /** May a value documented in .dev.vars.example pass? Never for formats that are real
+   * credentials whatever file they sit in (a production key pasted into the example). */
+  readonly allowDocumented?: boolean;
 }
 
 const CODE_FILE = /\.(?:[cm]?[jt]sx?)$/;
@@ -34,12 +37,12 @@ const CODE_FILE = /\.(?:[cm]?[jt]sx?)$/;
 function assignment(id: string, description: string, names: string, valueClass: string): SecretRule {
   const anyFile = String.raw`\b(?:${names})["'\x60]?\s*[:=]\s*["'\x60]?(${valueClass})`;
   const codeFile = String.raw`\b(?:${names})["'\x60]?\s*[:=]\s*["'\x60](${valueClass})["'\x60]`;
-  return { id, description, pattern: new RegExp(anyFile, "g"), codePattern: new RegExp(codeFile, "g"), skipPlaceholders: true };
+  return { id, description, pattern: new RegExp(anyFile, "g"), codePattern: new RegExp(codeFile, "g"), skipPlaceholders: true, allowDocumented: true };
 }
 
 export const SECRET_RULES: readonly SecretRule[] = [
   { id: "flash-api-key", description: "FLASH API key", pattern: /\b(flash_sk_[A-Za-z0-9]{20,})/g },
-  { id: "flash-dev-key", description: "FLASH development key other than the documented one", pattern: /\b(flash_dev_[A-Za-z0-9_]{8,})/g },
+  { id: "flash-dev-key", description: "FLASH development key other than the documented one", pattern: /\b(flash_dev_[A-Za-z0-9_]{8,})/g, allowDocumented: true },
   assignment("upstash-token", "Upstash REST token", "UPSTASH_REDIS_REST_TOKEN", "[A-Za-z0-9_=+/-]{20,}"),
   { id: "upstash-token-in-url", description: "Upstash token in a URL", pattern: /[?&]_token=([A-Za-z0-9_=+/-]{20,})/g, skipPlaceholders: true },
   { id: "cloudflare-scannable-token", description: "Cloudflare API token or key (cfut_/cfat_/cfk_)", pattern: /\b((?:cfut|cfat|cfk)_[A-Za-z0-9]{40,})/g },
@@ -113,7 +116,7 @@ export function scanText(file: string, text: string, allowed: ReadonlySet<string
       pattern.lastIndex = 0;
       for (let m = pattern.exec(lineText); m; m = pattern.exec(lineText)) {
         const secret = m[1] ?? m[0];
-        if (allowed.has(secret)) continue;
+        if (rule.allowDocumented && allowed.has(secret)) continue;
         if (rule.skipPlaceholders && (PLACEHOLDER.test(secret) || VARIABLE_NAME.test(secret))) continue;
         findings.push({ file, line: index + 1, rule: rule.id, description: rule.description, excerpt: redact(secret) });
       }

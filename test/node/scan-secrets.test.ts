@@ -58,6 +58,13 @@ describe("scanText", () => {
     expect(rules("docs.md", `${generateApiKey()} <!-- secret-scan: allow -->`)).toEqual([]);
   });
 
+  it("never lets a real key format through just because it sits in .dev.vars.example", () => {
+    const real = generateApiKey();
+    const cloudflare = j("cf", "at_", alnum(44));
+    const example = `FLASH_DEV_API_KEY=${real}\nCLOUDFLARE_API_TOKEN=${cloudflare}\n`;
+    expect(rules(".dev.vars.example", example, readAllowedValues(example))).toEqual(["flash-api-key", "cloudflare-scannable-token"]);
+  });
+
   it("reports the line and a redacted excerpt, never the whole secret", () => {
     const key = generateApiKey();
     const [finding] = scanText("a.md", `line one\n\nkey ${key}`);

@@ -3,6 +3,8 @@
  * settings (base64 responses, JSON (de)serialisation, retries) exactly as a Worker would use it.
  */
 
+import { spawn } from "node:child_process";
+import path from "node:path";
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedisStack, type RedisStack } from "../../tools/upstash-bridge/stack.js";
@@ -203,5 +205,31 @@ describe("the bridge's HTTP contract", () => {
     expect(await post("/", ["PING"])).toEqual({ status: 200, body: { result: "PONG" } });
     // No persistence: what was there before the stop is gone.
     expect(await redis.get("bridge:greeting")).toBeNull();
+  });
+});
+
+describe("npm run redis (the CLI)", () => {
+  it("prints the URL and token, serves @upstash/redis, and stops redis-server on SIGTERM", async () => {
+    const child = spawn(path.resolve("node_modules/.bin/tsx"), ["tools/upstash-bridge/cli.ts", "--port", "0", "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes("\n")) resolve(out.split("\n")[0]!);
+        });
+        child.once("exit", (code) => reject(new Error(`cli exited early (${code})`)));
+      });
+      const info = JSON.parse(line) as { url: string; token: string; pid: number };
+      const client = new Redis({ url: info.url, token: info.token });
+      expect(await client.set("cli:k", "v")).toBe("OK");
+      expect(await client.get("cli:k")).toBe("v");
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(() => process.kill(info.pid, 0)).toThrow();
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
   });
 });
