@@ -254,7 +254,7 @@ function buildSchemas(): Record<string, Schema> {
 
 const errors = {
   "400": json(ref("Error"), "Malformed JSON, empty body, or not an object."),
-  "413": json(ref("Error"), "Body over 64 KB."),
+  "413": json(ref("Error"), "Body over 64 KB (256 KB for /predict/batch)."),
   "415": json(ref("Error"), "Content-Type is not application/json."),
   "422": json(ref("Error"), "Invalid features; every problem is listed with its field and rule."),
   "503": json(ref("Error"), "The model is not available (failed to load or checksum mismatch)."),

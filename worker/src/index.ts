@@ -1,6 +1,9 @@
-import { Hono } from "hono";
+/**
+ * The Worker's entry point: the API (app.ts) around the model bundled with this deployment
+ * (model/bundled.ts, which holds the isolate's one lazily created ONNX session).
+ */
 
-const app = new Hono();
-app.get("/health", (c) => c.json({ status: "starting" }));
+import { createApp } from "./app.js";
+import { bundledModelService } from "./model/bundled.js";
 
-export default app;
+export default createApp({ models: bundledModelService });

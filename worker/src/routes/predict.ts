@@ -1,0 +1,108 @@
+/**
+ * POST /predict and POST /predict/batch. Both validate every field, predict all valid startups
+ * in one model run (through resolvePredictions, where the cache plugs in) and answer with the
+ * headers the router reads.
+ */
+
+import { Hono } from "hono";
+import type { PredictionCore } from "../../../core/predict.js";
+import { parseBatch, parseStartup, type ParsedStartup } from "../../../core/requests.js";
+import type { Warning } from "../../../core/warnings.js";
+import type { AppDeps, AppEnv } from "../app-env.js";
+import { buildErrorBody, createValidationError } from "../errors.js";
+import { MAX_BATCH_BODY_BYTES, readJsonBody } from "../http/read-json.js";
+import { resolvePredictions, type CacheStatus } from "../prediction-flow.js";
+import { elapsedMs, prepareServing, readStrictParameter } from "../serving.js";
+
+export interface PredictionBody extends Omit<PredictionCore, "warnings"> {
+  readonly prediction_id: string;
+  readonly warnings: readonly Warning[];
+  readonly cache: CacheStatus;
+  readonly processing_time_ms: number;
+  readonly timestamp: string;
+}
+
+function buildPredictionBody(
+  core: PredictionCore,
+  requestWarnings: readonly Warning[],
+  cache: CacheStatus,
+  startedAt: number,
+): PredictionBody {
+  return {
+    prediction_id: crypto.randomUUID(),
+    ...core,
+    warnings: requestWarnings.length > 0 ? [...requestWarnings, ...core.warnings] : core.warnings,
+    cache,
+    processing_time_ms: elapsedMs(startedAt),
+    timestamp: new Date().toISOString(),
+  };
+}
+
+/** All HIT, all MISS or all BYPASS says so; a mix is MISS (something was computed). */
+function summariseCache(statuses: readonly CacheStatus[]): CacheStatus {
+  const first = statuses[0] ?? "BYPASS";
+  return statuses.every((s) => s === first) ? first : "MISS";
+}
+
+export function createPredictRoutes(deps: AppDeps): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+
+  routes.post("/predict", async (c) => {
+    const startedAt = performance.now();
+    const strict = readStrictParameter(c);
+    const parsed = parseStartup(await readJsonBody(c.req.raw), { strict });
+    if (!parsed.ok) throw createValidationError(parsed.issues);
+    const serving = await prepareServing(c, deps);
+    const [resolved] = await resolvePredictions(c, [parsed.value.values], {
+      model: serving.loaded.model,
+      context: serving.context,
+      cacheable: serving.cacheable,
+    });
+    const body = buildPredictionBody(resolved!.core, parsed.value.warnings, resolved!.cache, startedAt);
+    return c.json(body, 200, {
+      "X-Cache": body.cache,
+      "X-Flash-Probability": String(Math.round(body.success_probability * 1e6) / 1e6),
+      "X-Flash-Verdict": body.verdict_code,
+      "X-Flash-Model-Version": body.model.version,
+    });
+  });
+
+  routes.post("/predict/batch", async (c) => {
+    const startedAt = performance.now();
+    const strict = readStrictParameter(c);
+    const parsed = parseBatch(await readJsonBody(c.req.raw, MAX_BATCH_BODY_BYTES), { strict });
+    if (!parsed.ok) throw createValidationError(parsed.issues);
+    const serving = await prepareServing(c, deps);
+    const valid = parsed.value.flatMap((item, index) => (item.ok ? [{ index, startup: item.value as ParsedStartup }] : []));
+    const resolved = await resolvePredictions(
+      c,
+      valid.map((v) => v.startup.values),
+      { model: serving.loaded.model, context: serving.context, cacheable: serving.cacheable },
+    );
+    const byIndex = new Map(valid.map((v, k) => [v.index, { startup: v.startup, resolved: resolved[k]! }]));
+    const results = parsed.value.map((item, index) => {
+      if (!item.ok) {
+        const message = `${item.issues.length} problem${item.issues.length === 1 ? "" : "s"} with startups[${index}]`;
+        return { index, status: 422, error: buildErrorBody(422, "invalid_request", message, item.issues).error };
+      }
+      const { startup, resolved: r } = byIndex.get(index)!;
+      return { index, status: 200, prediction: buildPredictionBody(r.core, startup.warnings, r.cache, startedAt) };
+    });
+    const model = serving.context.model;
+    return c.json(
+      {
+        count: results.length,
+        succeeded: valid.length,
+        failed: results.length - valid.length,
+        results,
+        model,
+        processing_time_ms: elapsedMs(startedAt),
+        timestamp: new Date().toISOString(),
+      },
+      200,
+      { "X-Cache": summariseCache(resolved.map((r) => r.cache)), "X-Flash-Model-Version": model.version },
+    );
+  });
+
+  return routes;
+}

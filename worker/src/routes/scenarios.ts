@@ -1,0 +1,47 @@
+/**
+ * POST /scenarios: FLASH's what-if analysis. The base and every scenario are scored in one model
+ * run; scenarios come back sorted by impact with recommendations. Without `scenarios` the
+ * standard what-ifs that would improve this base are used.
+ */
+
+import { Hono } from "hono";
+import { scoreStartups } from "../../../core/predict.js";
+import { parseScenarioRequest } from "../../../core/requests.js";
+import { analyzeScenarios, applyScenario, listStandardScenarios } from "../../../core/scenarios.js";
+import type { AppDeps, AppEnv } from "../app-env.js";
+import { createValidationError } from "../errors.js";
+import { readJsonBody } from "../http/read-json.js";
+import { elapsedMs, prepareServing, readStrictParameter } from "../serving.js";
+
+export function createScenarioRoutes(deps: AppDeps): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+
+  routes.post("/scenarios", async (c) => {
+    const startedAt = performance.now();
+    const strict = readStrictParameter(c);
+    const parsed = parseScenarioRequest(await readJsonBody(c.req.raw), { strict });
+    if (!parsed.ok) throw createValidationError(parsed.issues);
+    const serving = await prepareServing(c, deps);
+    const base = parsed.value.base.values;
+    const scenarios = parsed.value.scenarios ?? listStandardScenarios(base);
+    const [baseProbability, ...probabilities] = await scoreStartups(serving.loaded.model, serving.context, [
+      base,
+      ...scenarios.map((s) => applyScenario(base, s.changes)),
+    ]);
+    const analysis = analyzeScenarios(baseProbability!, scenarios, probabilities);
+    return c.json(
+      {
+        ...analysis,
+        standard_scenarios: parsed.value.scenarios === undefined,
+        warnings: parsed.value.base.warnings,
+        model: serving.context.model,
+        processing_time_ms: elapsedMs(startedAt),
+        timestamp: new Date().toISOString(),
+      },
+      200,
+      { "X-Flash-Model-Version": serving.context.model.version },
+    );
+  });
+
+  return routes;
+}
