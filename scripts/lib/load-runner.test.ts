@@ -59,7 +59,7 @@ describe("RequestMix", () => {
 });
 
 function result(over: Partial<RequestResult>): RequestResult {
-  return { at: 0, status: 200, latency_ms: 5, cache: "MISS", probability: 0.5, version: "blue", fallback_from: null, repeat: false, ...over };
+  return { sent_at: 0, at: 0, status: 200, latency_ms: 5, cache: "MISS", probability: 0.5, version: "blue", fallback_from: null, repeat: false, ...over };
 }
 
 describe("summarizeLoad and the v1 criteria", () => {

@@ -27,6 +27,8 @@ export interface LoadOptions {
 }
 
 export interface RequestResult {
+  /** When the request was sent, ms since epoch. */
+  sent_at: number;
   /** When the answer (or the failure) arrived, ms since epoch. */
   at: number;
   status: number;
@@ -66,12 +68,14 @@ export async function runLoad(o: LoadOptions): Promise<{ results: RequestResult[
       const headers: Record<string, string> = { "content-type": "application/json", "x-client-id": request.clientId };
       if (o.apiKey) headers.authorization = `Bearer ${o.apiKey}`;
       const t0 = performance.now();
+      const sentAt = Date.now();
       let result: RequestResult;
       try {
         const response = await fetchImpl(url, { method: "POST", headers, body: JSON.stringify(request.body), signal: AbortSignal.timeout(o.timeoutMs ?? 10_000) });
         const text = await response.text();
         const latency = performance.now() - t0;
         result = {
+          sent_at: sentAt,
           at: Date.now(),
           status: response.status,
           latency_ms: latency,
@@ -83,7 +87,7 @@ export async function runLoad(o: LoadOptions): Promise<{ results: RequestResult[
         };
         if (response.status >= 400) result.error = text.slice(0, 200);
       } catch (error) {
-        result = { at: Date.now(), status: 0, latency_ms: performance.now() - t0, cache: null, probability: null, version: null, fallback_from: null, repeat: request.repeat, error: error instanceof Error ? error.message : String(error) };
+        result = { sent_at: sentAt, at: Date.now(), status: 0, latency_ms: performance.now() - t0, cache: null, probability: null, version: null, fallback_from: null, repeat: request.repeat, error: error instanceof Error ? error.message : String(error) };
       }
       results.push(result);
       o.onResult?.(result, results.length);
