@@ -7,10 +7,21 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { UsageError } from "./cli.js";
+import { UsageError, type OptionSpec } from "./cli.js";
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DEFAULT_ROUTER_URL = "http://localhost:8787";
+
+/** The options and variables of every script that talks to the router's admin API. */
+export const ROUTER_OPTIONS: OptionSpec[] = [
+  { name: "router", type: "string", placeholder: "<url>", description: "the router's URL", defaultText: "$FLASH_ROUTER_URL or http://localhost:8787" },
+  { name: "admin-token", type: "string", placeholder: "<token>", description: "the router's admin token", defaultText: "$ADMIN_TOKEN, or .dev.vars for a local router" },
+];
+
+export const ROUTER_ENV: Array<[string, string]> = [
+  ["FLASH_ROUTER_URL", "the router's URL"],
+  ["ADMIN_TOKEN", "the router's admin token"],
+];
 
 export function isLocalUrl(url: string): boolean {
   try {

@@ -7,6 +7,7 @@ import type { AdminClient } from "./admin-client.js";
 import { AnalyticsEngineStatsSource, DEFAULT_AE_DATASET } from "./analytics-engine.js";
 import { parseDuration, parseNumber, parseNumberList, stringValue, UsageError, type CommandSpec, type ParsedValues } from "./cli.js";
 import { RouterStatsSource, type StatsSource } from "./stats-source.js";
+import { ROUTER_ENV, ROUTER_OPTIONS } from "./config.js";
 
 export const PROMOTE_SPEC: CommandSpec = {
   name: "promote",
@@ -19,8 +20,7 @@ export const PROMOTE_SPEC: CommandSpec = {
     "Thresholds: scripts/policy/rollout-policy.ts (documented in docs/runbook.md).",
   ].join("\n"),
   options: [
-    { name: "router", type: "string", placeholder: "<url>", description: "the router's URL", defaultText: "$FLASH_ROUTER_URL or http://localhost:8787" },
-    { name: "admin-token", type: "string", placeholder: "<token>", description: "the router's admin token", defaultText: "$ADMIN_TOKEN, or .dev.vars for a local router" },
+    ...ROUTER_OPTIONS,
     { name: "policy", type: "string", placeholder: "<file.json>", description: "JSON file overriding fields of the default policy" },
     { name: "steps", type: "string", placeholder: "<list>", description: "candidate percentages, comma-separated", defaultText: "5,25,50,75,100" },
     { name: "bake", type: "string", placeholder: "<duration>", description: "bake time per step", defaultText: "10m" },
@@ -36,8 +36,7 @@ export const PROMOTE_SPEC: CommandSpec = {
     { name: "json", type: "boolean", description: "one JSON event per line on stdout" },
   ],
   env: [
-    ["FLASH_ROUTER_URL", "the router's URL"],
-    ["ADMIN_TOKEN", "the router's admin token"],
+    ...ROUTER_ENV,
     ["CLOUDFLARE_ACCOUNT_ID", "for --source analytics-engine: the account id (32 hex characters)"],
     ["CLOUDFLARE_API_TOKEN", "for --source analytics-engine: a token with Account Analytics: Read"],
   ],

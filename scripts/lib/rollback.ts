@@ -7,6 +7,7 @@ import type { AdminApi } from "./admin-client.js";
 import { waitForStableOnly, type Probe, type WaitForStableOptions, type WaitForStableResult } from "./rollback-probe.js";
 import type { CommandSpec } from "./cli.js";
 import type { Split } from "./stats.js";
+import { ROUTER_ENV, ROUTER_OPTIONS } from "./config.js";
 
 export const ROLLBACK_TARGET_MS = 5000;
 
@@ -21,8 +22,7 @@ export const ROLLBACK_SPEC: CommandSpec = {
   ].join("\n"),
   options: [
     { name: "reason", short: "r", type: "string", placeholder: "<text>", description: "why (recorded in the split's history; required)" },
-    { name: "router", type: "string", placeholder: "<url>", description: "the router's URL", defaultText: "$FLASH_ROUTER_URL or http://localhost:8787" },
-    { name: "admin-token", type: "string", placeholder: "<token>", description: "the router's admin token", defaultText: "$ADMIN_TOKEN, or .dev.vars for a local router" },
+    ...ROUTER_OPTIONS,
     { name: "timeout", type: "string", placeholder: "<duration>", description: "how long to wait for stable-only answers", defaultText: "30s" },
     { name: "probe-path", type: "string", placeholder: "<path>", description: "path the probe requests", defaultText: "/health" },
     { name: "no-wait", type: "boolean", description: "roll back and exit without measuring" },
@@ -30,8 +30,7 @@ export const ROLLBACK_SPEC: CommandSpec = {
     { name: "json", type: "boolean", description: "print one JSON object with the result" },
   ],
   env: [
-    ["FLASH_ROUTER_URL", "the router's URL"],
-    ["ADMIN_TOKEN", "the router's admin token"],
+    ...ROUTER_ENV,
   ],
   exitCodes: [
     [0, "rolled back and the router serves only the stable version"],

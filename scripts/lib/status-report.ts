@@ -3,21 +3,20 @@
 import type { CommandSpec } from "./cli.js";
 import type { Color, Split, SplitChange, StatsSnapshot, VersionStats } from "./stats.js";
 import { fixed, formatTable, int, ms, pct } from "./table.js";
+import { ROUTER_ENV, ROUTER_OPTIONS } from "./config.js";
 
 export const STATUS_SPEC: CommandSpec = {
   name: "status",
   summary: "show the traffic split, its history and each version's stats",
   usage: "npm run status -- [options]",
   options: [
-    { name: "router", type: "string", placeholder: "<url>", description: "the router's URL", defaultText: "$FLASH_ROUTER_URL or http://localhost:8787" },
-    { name: "admin-token", type: "string", placeholder: "<token>", description: "the router's admin token", defaultText: "$ADMIN_TOKEN, or .dev.vars for a local router" },
+    ...ROUTER_OPTIONS,
     { name: "window", type: "string", placeholder: "<duration>", description: "stats window", defaultText: "5m" },
     { name: "history", type: "string", placeholder: "<n>", description: "how many split changes to show", defaultText: "10" },
     { name: "json", type: "boolean", description: "print {split, history, stats} as JSON" },
   ],
   env: [
-    ["FLASH_ROUTER_URL", "the router's URL"],
-    ["ADMIN_TOKEN", "the router's admin token"],
+    ...ROUTER_ENV,
   ],
   exitCodes: [
     [0, "printed"],
