@@ -10,7 +10,11 @@
  *   the full row and the row without that value. Positive: knowing this value raises the
  *   probability; negative: it lowers it.
  *
- * So one prediction costs 1 + 5 + (features present) rows, all scored in the same ONNX run.
+ * So one prediction costs 1 + 5 + (features present) rows, all scored in the same ONNX run. To
+ * keep that batch small (each row costs the trees a few microseconds), factors are measured for
+ * at most MAX_FACTOR_FEATURES present features, those the model relies on most (share of split
+ * gain in the manifest); with the default model the top 12 features carry 81% of the gain, so a
+ * feature left out could only be a weak driver.
  */
 
 import { encodeFeaturesInto, type FeatureValue, type FeatureValues } from "./encoding.js";
@@ -36,9 +40,22 @@ export interface Factor {
   readonly explanation: string;
 }
 
-export function planExplanation(values: FeatureValues): ExplanationPlan {
-  const presentIndices: number[] = [];
-  for (let i = 0; i < FEATURE_COUNT; i++) if (values[FEATURES[i]!.name] !== undefined) presentIndices.push(i);
+/** Present features measured for factors, at most (the rows per startup are 6 + this). */
+export const MAX_FACTOR_FEATURES = 12;
+
+export function planExplanation(
+  values: FeatureValues,
+  importance: Readonly<Record<string, number>> = {},
+  maxFactorFeatures = MAX_FACTOR_FEATURES,
+): ExplanationPlan {
+  const present: number[] = [];
+  for (let i = 0; i < FEATURE_COUNT; i++) if (values[FEATURES[i]!.name] !== undefined) present.push(i);
+  let presentIndices = present;
+  if (present.length > maxFactorFeatures) {
+    const weight = (i: number) => importance[FEATURES[i]!.name] ?? 0;
+    // Most important first; ties keep schema order, so the plan is deterministic.
+    presentIndices = [...present].sort((a, b) => weight(b) - weight(a) || a - b).slice(0, maxFactorFeatures);
+  }
   return { rowCount: 1 + PILLARS.length + presentIndices.length, presentIndices };
 }
 

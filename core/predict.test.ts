@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FeatureValues } from "./encoding.js";
-import { planExplanation } from "./explain.js";
+import { MAX_FACTOR_FEATURES, planExplanation } from "./explain.js";
 import type { ModelManifest } from "./manifest.js";
 import {
   ModelOutputError,
@@ -84,8 +84,18 @@ describe("predictStartups", () => {
     const items: FeatureValues[] = [{ runway_months: 24 }, {}, { runway_months: 3, burn_multiple: 12, sector: "saas" }];
     const results = await predictStartups(model, context, items);
     expect(results).toHaveLength(3);
-    expect(model.calls).toEqual([items.reduce((s, v) => s + planExplanation(v).rowCount, 0)]);
+    expect(model.calls).toEqual([items.reduce((s, v) => s + planExplanation(v, context.importance).rowCount, 0)]);
     expect(planExplanation(items[2]!).rowCount).toBe(1 + PILLARS.length + 3);
+  });
+
+  it("measures factors for at most MAX_FACTOR_FEATURES present features, the most important ones", () => {
+    const all = Object.fromEntries(FEATURE_NAMES.map((n) => [n, 1]));
+    const plan = planExplanation(all, context.importance);
+    expect(plan.rowCount).toBe(1 + PILLARS.length + MAX_FACTOR_FEATURES);
+    const chosen = plan.presentIndices.map((i) => FEATURE_NAMES[i]);
+    expect(chosen.slice(0, 3)).toEqual(["runway_months", "burn_multiple", "prior_successful_exits_count"]);
+    // Without importance: schema order, still capped.
+    expect(planExplanation(all).presentIndices).toEqual(Array.from({ length: MAX_FACTOR_FEATURES }, (_, i) => i));
   });
 
   it("gives the model's probability (through calibration) and FLASH's verdict", async () => {

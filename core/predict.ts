@@ -184,7 +184,7 @@ export async function predictStartups(
   items: readonly FeatureValues[],
 ): Promise<PredictionCore[]> {
   if (items.length === 0) return [];
-  const plans = items.map(planExplanation);
+  const plans = items.map((values) => planExplanation(values, context.importance));
   const offsets: number[] = [];
   let rows = 0;
   for (const plan of plans) {
