@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { routerTestMiniflare } from "./test/router/support/api-workers.js";
 
 // wrangler and miniflare try to reach Cloudflare (request.cf data, telemetry); nothing outside
 // this machine is reachable here, so keep them local unless the caller says otherwise.
@@ -31,10 +32,21 @@ export default defineConfig({
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./router/wrangler.toml" } })],
+        // The router's tests run against the real API Worker (built from worker/) as blue, green
+        // and fault-injected greens beside it: see test/router/support/api-workers.ts.
+        plugins: [
+          cloudflareTest(async () => ({
+            wrangler: { configPath: "./router/wrangler.toml" },
+            miniflare: await routerTestMiniflare(),
+          })),
+        ],
         test: {
           name: "router",
           include: ["router/**/*.test.ts", "test/router/**/*.test.ts"],
+          // One runtime for all router test files: each start compiles the API's 14 MB WASM once
+          // per deployment, far too slow to repeat per file. Each test scopes its own Durable Objects.
+          isolate: false,
+          maxWorkers: 1,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -1,6 +1,11 @@
-import { Hono } from "hono";
+/**
+ * The router Worker: one app for the isolate's lifetime (its RouterRuntime holds the only
+ * module-level state: the split cached for at most SPLIT_CACHE_MS and the metrics not yet
+ * flushed), plus the two Durable Object classes it binds.
+ */
+import { createRouterApp } from "./app";
 
-const app = new Hono();
-app.get("/health", (c) => c.json({ status: "starting" }));
+export { SplitControl } from "./durable/split-control";
+export { VersionMetrics } from "./durable/version-metrics";
 
-export default app;
+export default createRouterApp();

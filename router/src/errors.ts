@@ -1,0 +1,33 @@
+/**
+ * The router's errors. 4xx are `RequestError`s (an HTTPException with a code and the field at
+ * fault); everything else is a bug or an outage and becomes a logged 500/502 in onError.
+ */
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** The API's error shape (worker/src/errors.ts), so clients parse one format from both. */
+export interface ErrorBody {
+  error: { status: number; code: string; message: string; issues?: Array<{ field: string; rule: string; message: string }> };
+}
+
+export class RequestError extends HTTPException {
+  readonly code: string;
+  readonly field: string | undefined;
+  readonly extra: Record<string, unknown> | undefined;
+
+  constructor(status: ContentfulStatusCode, code: string, message: string, options: { field?: string; extra?: Record<string, unknown> } = {}) {
+    super(status, { message });
+    this.code = code;
+    this.field = options.field;
+    this.extra = options.extra;
+  }
+}
+
+/** No version could answer: both failed, or the only allowed one did. */
+export class UpstreamUnavailableError extends Error {
+  override readonly name = "UpstreamUnavailableError";
+}
+
+export function errorBody(status: number, code: string, message: string, field?: string): ErrorBody {
+  return { error: { status, code, message, ...(field === undefined ? {} : { issues: [{ field, rule: code, message }] }) } };
+}
