@@ -7,7 +7,7 @@
 import { AdminClient } from "./lib/admin-client.js";
 import { CliError, flag, runCli, stringValue, UsageError, type ParsedValues } from "./lib/cli.js";
 import { resolveAdminToken, resolveRouterUrl } from "./lib/config.js";
-import { policyFromFlags, PROMOTE_SPEC, statsSourceFromFlags } from "./lib/promote-options.js";
+import { policyFromFlags, PROMOTE_SPEC, shadowFromFlags, statsSourceFromFlags } from "./lib/promote-options.js";
 import { formatPromotionEvent } from "./lib/promotion-output.js";
 import { runPromotion, sleep } from "./lib/promotion.js";
 
@@ -16,6 +16,7 @@ async function main(values: ParsedValues): Promise<number> {
   const routerUrl = resolveRouterUrl(stringValue(values, "router"));
   const client = new AdminClient({ baseUrl: routerUrl, token: resolveAdminToken(stringValue(values, "admin-token"), routerUrl), actor: "npm run promote" });
   const stats = statsSourceFromFlags(values, client);
+  const shadowPercent = shadowFromFlags(values);
   const json = flag(values, "json");
 
   const controller = new AbortController();
@@ -37,7 +38,7 @@ async function main(values: ParsedValues): Promise<number> {
           else for (const line of formatPromotionEvent(event)) process.stdout.write(`${line}\n`);
         },
       },
-      { policy, dryRun: flag(values, "dry-run"), signal: controller.signal },
+      { policy, dryRun: flag(values, "dry-run"), signal: controller.signal, ...(shadowPercent !== undefined ? { shadowPercent } : {}) },
     );
     return result.exit_code;
   } catch (error) {

@@ -30,6 +30,7 @@ export const PROMOTE_SPEC: CommandSpec = {
     { name: "min-samples", type: "string", placeholder: "<n>", description: "candidate samples a gate needs to decide", defaultText: "200" },
     { name: "max-failures", type: "string", placeholder: "<n>", description: "consecutive failed checks that roll back", defaultText: "2" },
     { name: "on-no-data", type: "string", placeholder: "hold|rollback", description: "how the deadline ends a run without evidence", defaultText: "rollback" },
+    { name: "shadow", type: "string", placeholder: "<percent>", description: "also send this share of stable's requests to the candidate in the background, and check the shadow gates", defaultText: "the split's current value" },
     { name: "source", type: "string", placeholder: "router|analytics-engine", description: "where the stats come from", defaultText: "router" },
     { name: "ae-dataset", type: "string", placeholder: "<name>", description: "Analytics Engine dataset", defaultText: `$FLASH_AE_DATASET or ${DEFAULT_AE_DATASET}` },
     { name: "dry-run", type: "boolean", description: "read live stats and print the decisions, change nothing" },
@@ -84,6 +85,12 @@ export function policyFromFlags(values: ParsedValues, readFile: (path: string) =
     if (error instanceof PolicyError) throw new UsageError(`policy: ${error.message}`);
     throw error;
   }
+}
+
+/** `--shadow <percent>`: undefined when not given. */
+export function shadowFromFlags(values: ParsedValues): number | undefined {
+  const text = stringValue(values, "shadow");
+  return text === undefined ? undefined : parseNumber(text, "shadow", { min: 0, max: 100 });
 }
 
 export function statsSourceFromFlags(values: ParsedValues, client: AdminClient, env = process.env): StatsSource {

@@ -30,7 +30,7 @@ class FakeControlPlane implements AdminApi {
   }
   async setSplit(r: SetSplitRequest) {
     if (r.expected_revision !== undefined && r.expected_revision !== this.split.revision) throw new AdminApiError("the split changed under us (409)", "conflict", 409);
-    const s = this.change({ candidate_percent: r.candidate_percent }, "set", r.reason);
+    const s = this.change({ candidate_percent: r.candidate_percent, shadow_percent: r.shadow_percent ?? this.split.shadow_percent }, "set", r.reason);
     this.onSet?.(this);
     return s;
   }
@@ -189,6 +189,17 @@ describe("runPromotion", () => {
     const cmp = last.gates.find((g) => g.gate === "error_rate_vs_stable")!;
     expect(cmp.verdict).toBe("PASS");
     expect(cmp.detail).toContain("baseline");
+  });
+
+  it("turns shadowing on with --shadow and then checks the shadow gates", async () => {
+    const h = harness({ steps: [100] });
+    const drifting = (percent: number) => fakeVersion({ requests: 200 * percent, shadow: { comparisons: 500, mean_abs_diff: 0.3, verdict_changes: 250 } });
+    const result = await runPromotion(h.deps(statsFor(h.plane, drifting)), { policy: h.policy, shadowPercent: 20 });
+    expect(h.plane.log[0]).toMatchObject({ action: "set", candidate_percent: 100, shadow_percent: 20 });
+    expect(result.outcome).toBe("rolled_back");
+    const check = h.events.find((e) => e.event === "check");
+    if (check?.event !== "check") throw new Error("no check");
+    expect(check.gates.filter((g) => g.gate.startsWith("shadow")).map((g) => g.verdict)).toEqual(["FAIL", "FAIL"]);
   });
 
   it("ends held at once when interrupted", async () => {

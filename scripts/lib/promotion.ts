@@ -60,6 +60,11 @@ export interface PromotionOptions {
   signal?: AbortSignal;
   /** Attempts at the rollback call before giving up loudly. */
   rollbackAttempts?: number;
+  /**
+   * Share of the stable version's requests also sent to the candidate in the background while
+   * the run lasts (0..100); the shadow gates apply while it is above 0. Unset: leave it as it is.
+   */
+  shadowPercent?: number;
 }
 
 export interface PromotionResult {
@@ -125,6 +130,7 @@ export async function runPromotion(deps: PromotionDeps, options: PromotionOption
       try {
         lastSplit = await deps.admin.setSplit({
           candidate_percent: step.percent,
+          ...(options.shadowPercent !== undefined ? { shadow_percent: options.shadowPercent } : {}),
           reason: `promote: step ${step.index + 1}/${plan.steps.length} (${step.percent}%)`,
           expected_revision: revision,
         });
@@ -171,7 +177,7 @@ export async function runPromotion(deps: PromotionDeps, options: PromotionOption
           stable,
           stableBaseline: baseline,
           window_seconds: window,
-          shadowEnabled: (lastSplit?.shadow_percent ?? 0) > 0,
+          shadowEnabled: (dryRun && options.shadowPercent !== undefined ? options.shadowPercent : (lastSplit?.shadow_percent ?? 0)) > 0,
         });
         if (stable.requests >= policy.min_samples) baseline = { stats: stable, label: `window ending ${snapshot.generated_at}` };
       } catch (error) {
