@@ -1,0 +1,43 @@
+/**
+ * `npm run deploy -- --color green --dry-run` for real: wrangler builds the API as it would for
+ * `wrangler deploy --env green`, the built bundle runs on workerd with green's production vars and
+ * a throwaway key, and the report says what would be deployed. Nothing reaches Cloudflare.
+ */
+
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { DeployReport } from "./lib/deploy.js";
+
+const ROOT = join(import.meta.dirname, "..");
+const TSX = join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+
+describe("npm run deploy -- --dry-run", () => {
+  it("builds green, checks the model and runs the v1 validation case on the built Worker, deploys nothing", async () => {
+    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [TSX, join(ROOT, "scripts", "deploy.ts"), "--color", "green", "--dry-run", "--json"],
+        { cwd: ROOT, timeout: 240_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, CLOUDFLARE_API_TOKEN: "" } },
+        (error, out, err) => resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout: out, stderr: err }),
+      );
+    });
+    const report = JSON.parse(stdout) as DeployReport;
+    expect(report.target).toEqual({ env: "green", worker_name: "flash-api-green" });
+    expect(report.dry_run).toBe(true);
+    expect(report.deployed).toBe(false);
+    expect(report.command).toBe("npx wrangler deploy --env green");
+    expect(report.model.ok).toBe(true);
+    expect(report.bundle!.files.some((f) => f.name.endsWith(".wasm"))).toBe(true);
+    expect(report.bundle!.files.some((f) => f.name.endsWith(".onnx"))).toBe(true);
+    expect(report.bundle!.gzip).toBeLessThan(10 * 1024 * 1024);
+    const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]));
+    expect(Object.keys(byName)).toEqual(["health", "validation case", "response contract", "bad input", "missing key"]);
+    expect(byName.health!.detail).toContain("colour green");
+    expect(byName["validation case"]!.status, byName["validation case"]!.detail).toBe("PASS");
+    // The exit code follows the checks: 0 when every one passed, 1 (nothing deployed) otherwise.
+    const allPassed = report.checks.every((c) => c.status === "PASS");
+    expect(code, stderr).toBe(allPassed ? 0 : 1);
+    if (!allPassed) expect(stderr).toContain("the built Worker failed its checks: nothing was deployed");
+  }, 240_000);
+});
