@@ -6,9 +6,11 @@
 
 import type { Context } from "hono";
 import { createPredictionContext, type PredictionContext } from "../../core/predict.js";
+import type { ParseOptions, ParseResult } from "../../core/requests.js";
 import type { AppDeps, AppEnv } from "./app-env.js";
-import { createClientError } from "./errors.js";
+import { createClientError, createValidationError } from "./errors.js";
 import { applyFaults, readFaultConfig } from "./faults.js";
+import { MAX_BODY_BYTES, readJsonBody } from "./http/read-json.js";
 import type { LoadedModel } from "./model/model-service.js";
 
 export interface Serving {
@@ -25,6 +27,18 @@ export async function prepareServing(c: Context<AppEnv>, deps: AppDeps): Promise
   const constant = faults?.constantProbability;
   if (constant === undefined) return { loaded, context: loaded.context, cacheable: true };
   return { loaded, context: createPredictionContext(loaded.manifest, { constantProbability: constant }), cacheable: false };
+}
+
+/** The request's JSON body checked by `parse` (honouring ?strict), or the 4xx that says why not. */
+export async function readValidBody<T>(
+  c: Context<AppEnv>,
+  parse: (input: unknown, options: ParseOptions) => ParseResult<T>,
+  limit = MAX_BODY_BYTES,
+): Promise<T> {
+  const strict = readStrictParameter(c);
+  const parsed = parse(await readJsonBody(c.req.raw, limit), { strict });
+  if (!parsed.ok) throw createValidationError(parsed.issues);
+  return parsed.value;
 }
 
 /** `?strict=true|false|1|0` (absent = false); anything else is a 400 naming the parameter. */

@@ -9,10 +9,10 @@ import type { PredictionCore } from "../../../core/predict.js";
 import { parseBatch, parseStartup, type ParsedStartup } from "../../../core/requests.js";
 import type { Warning } from "../../../core/warnings.js";
 import type { AppDeps, AppEnv } from "../app-env.js";
-import { buildErrorBody, createValidationError } from "../errors.js";
-import { MAX_BATCH_BODY_BYTES, readJsonBody } from "../http/read-json.js";
+import { buildErrorBody } from "../errors.js";
+import { MAX_BATCH_BODY_BYTES } from "../http/read-json.js";
 import { resolvePredictions, type CacheStatus } from "../prediction-flow.js";
-import { elapsedMs, prepareServing, readStrictParameter } from "../serving.js";
+import { elapsedMs, prepareServing, readValidBody } from "../serving.js";
 
 export interface PredictionBody extends Omit<PredictionCore, "warnings"> {
   readonly prediction_id: string;
@@ -49,16 +49,14 @@ export function createPredictRoutes(deps: AppDeps): Hono<AppEnv> {
 
   routes.post("/predict", async (c) => {
     const startedAt = performance.now();
-    const strict = readStrictParameter(c);
-    const parsed = parseStartup(await readJsonBody(c.req.raw), { strict });
-    if (!parsed.ok) throw createValidationError(parsed.issues);
+    const startup = await readValidBody(c, parseStartup);
     const serving = await prepareServing(c, deps);
-    const [resolved] = await resolvePredictions(c, [parsed.value.values], {
+    const [resolved] = await resolvePredictions(c, [startup.values], {
       model: serving.loaded.model,
       context: serving.context,
       cacheable: serving.cacheable,
     });
-    const body = buildPredictionBody(resolved!.core, parsed.value.warnings, resolved!.cache, startedAt);
+    const body = buildPredictionBody(resolved!.core, startup.warnings, resolved!.cache, startedAt);
     return c.json(body, 200, {
       "X-Cache": body.cache,
       "X-Flash-Probability": String(Math.round(body.success_probability * 1e6) / 1e6),
@@ -69,18 +67,16 @@ export function createPredictRoutes(deps: AppDeps): Hono<AppEnv> {
 
   routes.post("/predict/batch", async (c) => {
     const startedAt = performance.now();
-    const strict = readStrictParameter(c);
-    const parsed = parseBatch(await readJsonBody(c.req.raw, MAX_BATCH_BODY_BYTES), { strict });
-    if (!parsed.ok) throw createValidationError(parsed.issues);
+    const items = await readValidBody(c, parseBatch, MAX_BATCH_BODY_BYTES);
     const serving = await prepareServing(c, deps);
-    const valid = parsed.value.flatMap((item, index) => (item.ok ? [{ index, startup: item.value as ParsedStartup }] : []));
+    const valid = items.flatMap((item, index) => (item.ok ? [{ index, startup: item.value as ParsedStartup }] : []));
     const resolved = await resolvePredictions(
       c,
       valid.map((v) => v.startup.values),
       { model: serving.loaded.model, context: serving.context, cacheable: serving.cacheable },
     );
     const byIndex = new Map(valid.map((v, k) => [v.index, { startup: v.startup, resolved: resolved[k]! }]));
-    const results = parsed.value.map((item, index) => {
+    const results = items.map((item, index) => {
       if (!item.ok) {
         const message = `${item.issues.length} problem${item.issues.length === 1 ? "" : "s"} with startups[${index}]`;
         return { index, status: 422, error: buildErrorBody(422, "invalid_request", message, item.issues).error };

@@ -9,21 +9,17 @@ import { scoreStartups } from "../../../core/predict.js";
 import { parseScenarioRequest } from "../../../core/requests.js";
 import { analyzeScenarios, applyScenario, listStandardScenarios } from "../../../core/scenarios.js";
 import type { AppDeps, AppEnv } from "../app-env.js";
-import { createValidationError } from "../errors.js";
-import { readJsonBody } from "../http/read-json.js";
-import { elapsedMs, prepareServing, readStrictParameter } from "../serving.js";
+import { elapsedMs, prepareServing, readValidBody } from "../serving.js";
 
 export function createScenarioRoutes(deps: AppDeps): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
   routes.post("/scenarios", async (c) => {
     const startedAt = performance.now();
-    const strict = readStrictParameter(c);
-    const parsed = parseScenarioRequest(await readJsonBody(c.req.raw), { strict });
-    if (!parsed.ok) throw createValidationError(parsed.issues);
+    const request = await readValidBody(c, parseScenarioRequest);
     const serving = await prepareServing(c, deps);
-    const base = parsed.value.base.values;
-    const scenarios = parsed.value.scenarios ?? listStandardScenarios(base);
+    const base = request.base.values;
+    const scenarios = request.scenarios ?? listStandardScenarios(base);
     const [baseProbability, ...probabilities] = await scoreStartups(serving.loaded.model, serving.context, [
       base,
       ...scenarios.map((s) => applyScenario(base, s.changes)),
@@ -32,8 +28,8 @@ export function createScenarioRoutes(deps: AppDeps): Hono<AppEnv> {
     return c.json(
       {
         ...analysis,
-        standard_scenarios: parsed.value.scenarios === undefined,
-        warnings: parsed.value.base.warnings,
+        standard_scenarios: request.scenarios === undefined,
+        warnings: request.base.warnings,
         model: serving.context.model,
         processing_time_ms: elapsedMs(startedAt),
         timestamp: new Date().toISOString(),
