@@ -24,6 +24,10 @@ describe("suggestFeatureName", () => {
     expect(suggestFeatureName("zzzzzz")).toBeUndefined();
     expect(suggestFeatureName("")).toBeUndefined();
     expect(suggestFeatureName("__proto__")).toBeUndefined();
+    for (const name of ["constructor", "toString", "hasOwnProperty", "valueOf"]) {
+      const s = suggestFeatureName(name);
+      expect(s === undefined || typeof s === "string", name).toBe(true);
+    }
   });
 
   it("every feature name suggests itself", () => {

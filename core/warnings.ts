@@ -20,7 +20,7 @@ export interface Warning {
  * What FLASH clients call things, mapped to the feature they mean. Edit distance alone cannot
  * find these (`vertical` is nowhere near `sector`).
  */
-const SYNONYMS: Readonly<Record<string, string>> = {
+const SYNONYMS: ReadonlyMap<string, string> = new Map(Object.entries({
   vertical: "sector",
   industry: "sector",
   category: "sector",
@@ -66,7 +66,7 @@ const SYNONYMS: Readonly<Record<string, string>> = {
   ltv_cac: "ltv_cac_ratio",
   competitors: "competitors_named_count",
   competition: "competition_intensity",
-};
+}));
 
 /** camelCase, kebab-case, spaces and case all folded to snake_case. */
 function toSnakeCase(name: string): string {
@@ -102,7 +102,8 @@ export function suggestFeatureName(name: string): string | undefined {
   const snake = toSnakeCase(name);
   if (snake === "") return undefined;
   if (getFeature(snake)) return snake;
-  const synonym = SYNONYMS[snake];
+  // A Map, not an object: "constructor" or "toString" must not find Object.prototype's.
+  const synonym = SYNONYMS.get(snake);
   if (synonym) return synonym;
   const extended = FEATURE_NAMES.filter((f) => f.startsWith(`${snake}_`));
   if (extended.length > 0) return extended.reduce((a, b) => (b.length < a.length ? b : a));
@@ -164,6 +165,8 @@ const PLAUSIBLE_MAX: Readonly<Record<string, number>> = {
   competitors_named_count: 200,
 };
 
+const PLAUSIBLE_MAX_ENTRIES = Object.entries(PLAUSIBLE_MAX);
+
 /** Below this share of the 45 features, the answer leans mostly on what is typical. */
 export const LOW_COMPLETENESS = 0.25;
 
@@ -185,7 +188,7 @@ export function computeDataWarnings(values: FeatureValues): Warning[] {
     });
   }
 
-  for (const [field, max] of Object.entries(PLAUSIBLE_MAX)) {
+  for (const [field, max] of PLAUSIBLE_MAX_ENTRIES) {
     const v = n(field);
     if (v !== undefined && v > max) {
       const unit = (getFeature(field) as { unit?: string } | undefined)?.unit ?? "";

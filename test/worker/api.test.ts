@@ -149,6 +149,9 @@ describe("bad input: a 4xx JSON error naming the field and the rule, never a 500
     expect(health.status).toBe(405);
     expect(health.headers.get("allow")).toBe("GET, HEAD");
     await expectError(await SELF.fetch(`${BASE}/nope`), 404, "not_found");
+    const head = await SELF.fetch(`${BASE}/health`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
   });
 
   it("wrong types, ranges, categories, integers and booleans: every problem listed (422)", async () => {
