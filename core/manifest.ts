@@ -65,7 +65,7 @@ export interface ModelManifest {
     readonly test: EvaluationMetrics;
     /** The raw ONNX output on the same rows, before calibration. */
     readonly test_uncalibrated: EvaluationMetrics;
-    /** The validation split that chose the number of trees. */
+    /** The validation split that chose the number of trees (scored with the early-stopped model). */
     readonly validation: { readonly n: number; readonly auc: number; readonly log_loss: number };
   };
   readonly importance: {
@@ -92,7 +92,10 @@ export interface ModelManifest {
   readonly training: {
     readonly algorithm: "histogram-gbdt";
     readonly trees: number;
+    /** Trees chosen by early stopping on the validation split. */
     readonly best_iteration: number;
+    /** Whether the final trees were retrained on train + validation with that tree count. */
+    readonly refit: boolean;
     readonly max_iterations: number;
     readonly learning_rate: number;
     readonly max_depth: number;

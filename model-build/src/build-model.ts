@@ -17,7 +17,7 @@ import { computeAuc, computeLogLoss, evaluatePredictions } from "./metrics.js";
 import { compareOnnxWithModel } from "./onnx-check.js";
 import { exportOnnx, ONNX_IR_VERSION, ONNX_ML_OPSET, ONNX_OPSET } from "./onnx-export.js";
 import { deriveSeed } from "./random.js";
-import { DEFAULT_SPLIT_FRACTIONS, splitStratified, type SplitFractions } from "./split.js";
+import { DEFAULT_SPLIT_FRACTIONS, splitStratified, type SplitFractions, type SplitIndices } from "./split.js";
 import { predictProbabilities, type TreeEnsemble } from "./tree-model.js";
 
 export interface DataSource {
@@ -37,6 +37,8 @@ export interface BuildModelOptions {
   readonly gbdt?: Omit<TrainGbdtOptions, "onIteration">;
   readonly splits?: SplitFractions;
   readonly createdAt?: Date;
+  /** Retrain on train + validation with the tree count early stopping chose (default true). */
+  readonly refit?: boolean;
   /** Largest allowed |TypeScript - onnxruntime| probability on the test split. */
   readonly onnxTolerance?: number;
   readonly log?: (line: string) => void;
@@ -46,6 +48,8 @@ export interface BuildModelResult {
   readonly manifest: ModelManifest;
   readonly onnx: Uint8Array;
   readonly model: TreeEnsemble;
+  /** Row indices of each split in `data` (for reports that compare against other models). */
+  readonly split: SplitIndices;
 }
 
 export const ONNX_FILE_NAME = "model.onnx";
@@ -93,23 +97,36 @@ export async function buildModel(options: BuildModelOptions): Promise<BuildModel
   log(`split: train ${train.rows}, validation ${validation.rows}, calibration ${calibration.rows}, test ${test.rows} (base rate ${(rate * 100).toFixed(1)}%)`);
 
   const trainStarted = Date.now();
-  const trained = trainGbdt(train, validation, {
+  const gbdtSeed = options.gbdt?.seed ?? deriveSeed(seed, 2);
+  const stopped = trainGbdt(train, validation, {
     ...options.gbdt,
-    seed: options.gbdt?.seed ?? deriveSeed(seed, 2),
+    seed: gbdtSeed,
     onIteration: (p) => {
       if (p.iteration === 1 || p.iteration % 25 === 0) {
         log(`  tree ${String(p.iteration).padStart(4)}  train loss ${p.trainLoss.toFixed(5)}  validation loss ${p.validationLoss?.toFixed(5) ?? "-"}  (best at ${p.bestIteration})`);
       }
     },
   });
-  const last = trained.history[trained.history.length - 1];
+  const last = stopped.history[stopped.history.length - 1];
   log(
-    `trained ${trained.bestIteration} trees in ${((Date.now() - trainStarted) / 1000).toFixed(1)} s` +
-      (trained.stoppedEarly ? ` (early stop at tree ${last?.iteration}: no better validation loss for ${trained.options.earlyStoppingRounds} trees)` : ""),
+    `early stopping chose ${stopped.bestIteration} trees in ${((Date.now() - trainStarted) / 1000).toFixed(1)} s` +
+      (stopped.stoppedEarly ? ` (stopped at tree ${last?.iteration}: no better validation loss for ${stopped.options.earlyStoppingRounds} trees)` : ""),
   );
-  if (trained.model.trees.length === 0) throw new BuildError("no split improved the loss: the features carry no signal for this label");
+  if (stopped.model.trees.length === 0) throw new BuildError("no split improved the loss: the features carry no signal for this label");
 
-  const rawValidation = predictProbabilities(trained.model, validation.features, validation.rows);
+  // Refit on train + validation with the tree count early stopping chose (scaled to the larger
+  // set): the validation rows only had to pick a number, and on small data sets 12% more rows
+  // to learn from is worth more than anything else. Calibration and test stay untouched.
+  let trained = stopped;
+  if (options.refit ?? true) {
+    const refitStarted = Date.now();
+    const combined = selectRows(data, Uint32Array.from([...split.train, ...split.validation]).sort());
+    const trees = Math.max(1, Math.round((stopped.bestIteration * combined.rows) / train.rows));
+    trained = trainGbdt(combined, null, { ...options.gbdt, seed: gbdtSeed, maxIterations: trees });
+    log(`refit on train + validation (${combined.rows} rows): ${trained.model.trees.length} trees in ${((Date.now() - refitStarted) / 1000).toFixed(1)} s`);
+  }
+
+  const rawValidation = predictProbabilities(stopped.model, validation.features, validation.rows);
   const rawCalibration = predictProbabilities(trained.model, calibration.features, calibration.rows);
   const table = fitIsotonic(rawCalibration, calibration.labels);
   log(`calibration: isotonic on ${calibration.rows} rows, ${table.x.length} knots`);
@@ -172,7 +189,8 @@ export async function buildModel(options: BuildModelOptions): Promise<BuildModel
     training: {
       algorithm: "histogram-gbdt",
       trees: trained.model.trees.length,
-      best_iteration: trained.bestIteration,
+      best_iteration: stopped.bestIteration,
+      refit: options.refit ?? true,
       max_iterations: o.maxIterations,
       learning_rate: o.learningRate,
       max_depth: o.maxDepth,
@@ -187,5 +205,5 @@ export async function buildModel(options: BuildModelOptions): Promise<BuildModel
       onnx_max_abs_diff: check.maxAbsDiff,
     },
   };
-  return { manifest, onnx, model: trained.model };
+  return { manifest, onnx, model: trained.model, split };
 }

@@ -13,7 +13,7 @@ export interface SplitFractions {
   readonly test: number;
 }
 
-export const DEFAULT_SPLIT_FRACTIONS: SplitFractions = { train: 0.64, validation: 0.12, calibration: 0.12, test: 0.12 };
+export const DEFAULT_SPLIT_FRACTIONS: SplitFractions = { train: 0.6, validation: 0.1, calibration: 0.15, test: 0.15 };
 
 export interface SplitIndices {
   readonly train: Uint32Array;
