@@ -43,6 +43,18 @@ const alerts = rules.filter((r) => r.alert);
 const recorded = new Set(rules.flatMap((r) => (r.record ? [r.record] : [])));
 const testGroups: TestGroup[] = parse(readFileSync(join(PROMETHEUS_DIR, "alerts.test.yml"), "utf8")).tests;
 
+/** The anchors GitHub gives a Markdown file's headings ("## 7. Immediate rollback" -> 7-immediate-rollback). */
+function headingAnchors(repoPath: string): string[] {
+  const text = readFileSync(fileURLToPath(new URL(`../../${repoPath}`, import.meta.url)), "utf8");
+  return [...text.matchAll(/^#{1,6} +(.+?) *#*$/gm)].map((m) =>
+    m[1]!
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+      .replace(/\s/g, "-"),
+  );
+}
+
 /** Fails with promtool's own output, so a broken rule or test explains itself. */
 function expectPromtool(args: string[], cwd = PROMETHEUS_DIR): string {
   const result = runPromtool(args, { cwd });
@@ -94,12 +106,15 @@ describe("alerts.yml", () => {
     }
   });
 
-  it("labels every alert with a severity and explains it with a summary, the value and a runbook link", () => {
+  it("labels every alert with a severity and explains it with a summary, the value and a runbook link that exists", () => {
     for (const alert of alerts) {
       const name = `${alert.alert} (${alert.labels?.severity})`;
       expect(["warning", "page"], name).toContain(alert.labels?.severity);
       expect(alert.annotations?.summary, name).toBeTruthy();
       expect(alert.annotations?.runbook_url, name).toMatch(/^(docs\/runbook\.md|monitoring\/README\.md)#[a-z0-9-]+$/);
+      expect(headingAnchors(alert.annotations!.runbook_url!.split("#")[0]!), `${name}: ${alert.annotations?.runbook_url}`).toContain(
+        alert.annotations!.runbook_url!.split("#")[1],
+      );
       if (alert.alert !== "FlashMetricsScrapeFailing" && alert.alert !== "FlashVersionDown") {
         expect(alert.annotations?.description, name).toMatch(/\{\{ \$value/);
       }
