@@ -128,9 +128,11 @@ export function parseDevVars(text: string): Record<string, string> {
  * when a developer has one, so a fresh clone works without creating any file.
  */
 export function readLocalSecrets(): Record<string, string> {
-  const read = (name: string) => {
-    const path = join(REPO_ROOT, name);
-    return existsSync(path) ? parseDevVars(readFileSync(path, "utf8")) : {};
-  };
-  return { ...read(".dev.vars.example"), ...read(".dev.vars") };
+  return { ...readDevVarsFile(".dev.vars.example"), ...readDevVarsFile(".dev.vars") };
+}
+
+/** One dev-vars file of the repository root, or {} when it does not exist. */
+export function readDevVarsFile(name: ".dev.vars" | ".dev.vars.example"): Record<string, string> {
+  const path = join(REPO_ROOT, name);
+  return existsSync(path) ? parseDevVars(readFileSync(path, "utf8")) : {};
 }

@@ -48,13 +48,13 @@ describe("bucketing", () => {
   });
 
   it("keys by X-Client-Id first, then the API key's id, else nothing", () => {
-    expect(clientKeyOf({ clientId: " abc ", authorization: "Bearer k1" })).toEqual({ key: "client:abc", source: "client-id" });
+    expect(clientKeyOf({ clientId: " abc ", authorization: "Bearer k1" })).toEqual({ key: "client:abc", source: "client-id", apiKeyId: apiKeyId("k1") });
     const byBearer = clientKeyOf({ authorization: "Bearer secret-key-1" });
-    expect(byBearer).toEqual({ key: `key:${apiKeyId("secret-key-1")}`, source: "api-key" });
+    expect(byBearer).toEqual({ key: `key:${apiKeyId("secret-key-1")}`, source: "api-key", apiKeyId: apiKeyId("secret-key-1") });
     expect(byBearer.key).not.toContain("secret-key-1");
     expect(clientKeyOf({ apiKey: "secret-key-1" })).toEqual(byBearer);
-    expect(clientKeyOf({ authorization: "Basic abc" })).toEqual({ key: null, source: "none" });
-    expect(clientKeyOf({})).toEqual({ key: null, source: "none" });
+    expect(clientKeyOf({ authorization: "Basic abc" })).toEqual({ key: null, source: "none", apiKeyId: null });
+    expect(clientKeyOf({})).toEqual({ key: null, source: "none", apiKeyId: null });
     expect(apiKeyId("secret-key-1")).toMatch(/^[0-9a-f]{16}$/);
   });
 
@@ -66,8 +66,8 @@ describe("bucketing", () => {
     };
     const split = withWeight(25);
     let candidate = 0;
-    for (let i = 0; i < KEYS; i++) if (chooseVersion(split, bucketForRequest({ key: null, source: "none" }, random)).role === "candidate") candidate++;
+    for (let i = 0; i < KEYS; i++) if (chooseVersion(split, bucketForRequest({ key: null, source: "none", apiKeyId: null }, random)).role === "candidate") candidate++;
     expect(Math.abs((candidate / KEYS) * 100 - 25)).toBeLessThan(1);
-    expect(bucketForRequest({ key: null, source: "none" }, () => 0.99999999)).toBe(BUCKET_COUNT - 1);
+    expect(bucketForRequest({ key: null, source: "none", apiKeyId: null }, () => 0.99999999)).toBe(BUCKET_COUNT - 1);
   });
 });

@@ -17,6 +17,8 @@ export type ClientKeySource = "client-id" | "api-key" | "none";
 export interface ClientKey {
   readonly key: string | null;
   readonly source: ClientKeySource;
+  /** The API key's id (for logs) whenever the request carries a key, whatever it is bucketed by. */
+  readonly apiKeyId: string | null;
 }
 
 export interface ClientKeyInput {
@@ -46,11 +48,12 @@ export function apiKeyId(apiKey: string): string {
  * the key itself), else none.
  */
 export function clientKeyOf(input: ClientKeyInput): ClientKey {
-  const clientId = input.clientId?.trim();
-  if (clientId) return { key: `client:${clientId.slice(0, MAX_CLIENT_ID_LENGTH)}`, source: "client-id" };
   const apiKey = bearerOf(input.authorization) ?? (input.apiKey?.trim() || null);
-  if (apiKey) return { key: `key:${apiKeyId(apiKey)}`, source: "api-key" };
-  return { key: null, source: "none" };
+  const keyId = apiKey ? apiKeyId(apiKey) : null;
+  const clientId = input.clientId?.trim();
+  if (clientId) return { key: `client:${clientId.slice(0, MAX_CLIENT_ID_LENGTH)}`, source: "client-id", apiKeyId: keyId };
+  if (keyId) return { key: `key:${keyId}`, source: "api-key", apiKeyId: keyId };
+  return { key: null, source: "none", apiKeyId: null };
 }
 
 /** The bucket (0..9999) of a client key. */

@@ -94,8 +94,7 @@ proxyRoutes.all("*", async (c) => {
   // A forced request is never retried elsewhere: a tester must see the version they asked for.
   const fallback = config.fallbackEnabled && !forced;
   const outgoing = await toOutgoing(request, fallback || shadow);
-  const keyId = key.source === "api-key" ? key.key!.slice("key:".length) : null;
-  const base = { route, method: request.method, keyId };
+  const base = { route, method: request.method, keyId: key.apiKeyId };
 
   let final = await callVersion(env, routing.color, outgoing, config.upstreamTimeoutMs, runtime.now);
   let fallbackFrom: Color | null = null;

@@ -5,7 +5,9 @@
  * them through service bindings, exactly as in production. Nothing here is a fake API.
  */
 import type { WorkerOptions } from "miniflare";
-import { buildWorker } from "../../../tools/local-stack/build.js";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT, buildWorker } from "../../../tools/local-stack/build.js";
 import { BROKEN_GREEN_LATENCY_MS, GREEN_CONSTANT_PROBABILITY, TEST_API_KEY, TEST_SECRETS } from "./constants.js";
 
 /**
@@ -27,11 +29,12 @@ export const FAULTY_BINDINGS = { GREEN_BROKEN: "flash-api-green-broken" } as con
 let built: Promise<WorkerOptions> | undefined;
 
 function buildApiOnce(): Promise<WorkerOptions> {
-  built ??= buildWorker({
-    configPath: "wrangler.toml",
-    outDir: ".wrangler/router-tests/api",
-    log: (m) => console.error(`[router tests] ${m}`),
-  }).then((b) => b.options);
+  if (!built) {
+    // Per process, so two test runs on this machine never overwrite each other's bundle.
+    const outDir = `.wrangler/router-tests-${process.pid}`;
+    process.once("exit", () => rmSync(join(REPO_ROOT, outDir), { recursive: true, force: true }));
+    built = buildWorker({ configPath: "wrangler.toml", outDir, log: (m) => console.error(`[router tests] ${m}`) }).then((b) => b.options);
+  }
   return built;
 }
 

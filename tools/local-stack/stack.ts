@@ -1,0 +1,203 @@
+/**
+ * The whole FLASH stack on this machine, on workerd through Miniflare's API: the router on
+ * http://localhost:8787 in front of the blue and green API deployments (each also reachable
+ * directly), both serving the bundled model, and Redis (redis-server behind the Upstash REST
+ * bridge) when it is installed. `npm start` is the CLI around it (cli.ts); tests, benchmarks and
+ * the rollout scripts' end-to-end tests call startLocalStack() themselves.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { Log, LogLevel, Miniflare, type WorkerOptions } from "miniflare";
+import { findRedisServer } from "../upstash-bridge/redis-server.js";
+import { startRedisStack, type RedisStack } from "../upstash-bridge/stack.js";
+import { REPO_ROOT, buildWorker, readLocalSecrets } from "./build.js";
+
+export type Color = "blue" | "green";
+
+/** The API's fault injection (TEAM.md): honoured outside production only. */
+export interface FaultOptions {
+  /** 0..1: share of /predict answered 500. */
+  readonly errorRate?: number;
+  /** Added delay per /predict, in ms. */
+  readonly latencyMs?: number;
+  /** 0..1: every prediction this value. */
+  readonly constantProbability?: number;
+}
+
+export interface LocalStackOptions {
+  /** Router port: 8787 by default, 0 for a free one. */
+  readonly port?: number;
+  readonly host?: string;
+  /** Direct ports of blue and green; default router port + 34/+35 (8821, 8822), or free ones with port 0. */
+  readonly bluePort?: number;
+  readonly greenPort?: number;
+  readonly blueFaults?: FaultOptions;
+  readonly greenFaults?: FaultOptions;
+  /** "auto" (default): Redis when redis-server is installed, else the API's embedded cache. */
+  readonly redis?: "auto" | "on" | "off";
+  /** Extra router vars (SPLIT_CACHE_MS, FALLBACK_ENABLED, UPSTREAM_TIMEOUT_MS, ...). */
+  readonly routerVars?: Readonly<Record<string, string>>;
+  /** Extra vars for both API deployments. */
+  readonly apiVars?: Readonly<Record<string, string>>;
+  /** Keep the router's Durable Object state (split, metrics) in this directory across runs. */
+  readonly persistDir?: string;
+  /** Print the Workers' request logs (default false; warnings and errors are always printed). */
+  readonly requestLogs?: boolean;
+  /** Progress lines (builds, Redis); default: none. */
+  readonly log?: (message: string) => void;
+}
+
+export interface LocalStack {
+  readonly routerUrl: string;
+  readonly blueUrl: string;
+  readonly greenUrl: string;
+  /** The admin token the router accepts (ADMIN_TOKEN from .dev.vars, else .dev.vars.example). */
+  readonly adminToken: string;
+  /** The API key both deployments accept (FLASH_DEV_API_KEY). */
+  readonly devApiKey: string;
+  readonly cache: "redis" | "embedded";
+  /** The Upstash REST URL when Redis is in use. */
+  readonly redisUrl: string | null;
+  readonly miniflare: Miniflare;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 8787;
+
+function faultVars(faults: FaultOptions | undefined): Record<string, string> {
+  return {
+    FAULT_ERROR_RATE: String(faults?.errorRate ?? 0),
+    FAULT_LATENCY_MS: String(faults?.latencyMs ?? 0),
+    FAULT_CONSTANT_PROBABILITY: faults?.constantProbability === undefined ? "" : String(faults.constantProbability),
+  };
+}
+
+/** Checks fault values the way the API will read them, so a typo fails here and not silently. */
+export function checkFaults(color: Color, faults: FaultOptions | undefined): void {
+  if (!faults) return;
+  const bad = (what: string, value: number, rule: string) => {
+    throw new Error(`${color} ${what} must be ${rule}, got ${value}`);
+  };
+  if (faults.errorRate !== undefined && !(faults.errorRate >= 0 && faults.errorRate <= 1)) bad("error rate", faults.errorRate, "from 0 to 1");
+  if (faults.latencyMs !== undefined && !(faults.latencyMs >= 0 && faults.latencyMs <= 30_000)) bad("latency", faults.latencyMs, "from 0 to 30000 ms");
+  if (faults.constantProbability !== undefined && !(faults.constantProbability >= 0 && faults.constantProbability <= 1)) {
+    bad("constant probability", faults.constantProbability, "from 0 to 1");
+  }
+}
+
+function printWorkerLog(requestLogs: boolean): (entry: { level: string; message: string }) => void {
+  return ({ level, message }) => {
+    const quietLevel = level === "log" || level === "info" || level === "debug";
+    if (quietLevel && !requestLogs) return;
+    (quietLevel ? process.stdout : process.stderr).write(`${message}\n`);
+  };
+}
+
+async function startRedis(mode: "auto" | "on" | "off", log: (m: string) => void): Promise<RedisStack | null> {
+  if (mode === "off") return null;
+  if (mode === "auto" && !findRedisServer()) {
+    log("redis-server is not installed: the API uses its embedded in-isolate cache (apt-get install redis-server for Redis)");
+    return null;
+  }
+  try {
+    return await startRedisStack({ install: mode === "on" ? "auto" : "never", log });
+  } catch (error) {
+    if (mode === "on") throw error;
+    log(`Redis did not start (${(error as Error).message}); using the embedded cache`);
+    return null;
+  }
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = options.log ?? (() => undefined);
+  checkFaults("blue", options.blueFaults);
+  checkFaults("green", options.greenFaults);
+  const port = options.port ?? DEFAULT_PORT;
+  const host = options.host ?? "127.0.0.1";
+  const bluePort = options.bluePort ?? (port === 0 ? 0 : port + 34);
+  const greenPort = options.greenPort ?? (port === 0 ? 0 : port + 35);
+
+  // Each stack builds into its own directory: tests and `npm start` may run at the same time.
+  mkdirSync(join(REPO_ROOT, ".wrangler"), { recursive: true });
+  const buildRoot = mkdtempSync(join(REPO_ROOT, ".wrangler", "local-stack-"));
+  const outDir = (name: string) => join(buildRoot, name).slice(REPO_ROOT.length + 1);
+  let redis: RedisStack | null = null;
+  let miniflare: Miniflare | undefined;
+  try {
+    log("building the router and the API with wrangler (deploy --dry-run)...");
+    const [router, api] = await Promise.all([
+      buildWorker({ configPath: "router/wrangler.toml", outDir: outDir("router"), log }),
+      buildWorker({ configPath: "wrangler.toml", outDir: outDir("api"), log }),
+    ]);
+    redis = await startRedis(options.redis ?? "auto", log);
+
+    const secrets = readLocalSecrets();
+    const adminToken = secrets.ADMIN_TOKEN ?? "";
+    const devApiKey = secrets.FLASH_DEV_API_KEY ?? "";
+    if (!adminToken) log("warning: no ADMIN_TOKEN in .dev.vars or .dev.vars.example: the admin API will answer 503");
+    const apiWorker = (color: Color, directPort: number, faults: FaultOptions | undefined): WorkerOptions => ({
+      ...api.options,
+      name: `flash-api-${color}`,
+      bindings: {
+        ...(api.options.bindings ?? {}),
+        ...secrets,
+        FLASH_COLOR: color,
+        FLASH_ENVIRONMENT: "development",
+        ...(redis ? { UPSTASH_REDIS_REST_URL: redis.url, UPSTASH_REDIS_REST_TOKEN: redis.token } : {}),
+        ...options.apiVars,
+        ...faultVars(faults),
+      },
+      unsafeDirectSockets: [{ host, port: directPort }],
+    });
+    const routerWorker: WorkerOptions = {
+      ...router.options,
+      name: "flash-router",
+      bindings: {
+        ...(router.options.bindings ?? {}),
+        ...secrets,
+        REQUEST_LOGS: options.requestLogs ? "true" : "false",
+        ...options.routerVars,
+      },
+    };
+
+    miniflare = new Miniflare({
+      host,
+      port,
+      log: new Log(LogLevel.WARN),
+      // No request.cf from Cloudflare: nothing outside this machine is reachable.
+      cf: false,
+      handleStructuredLogs: printWorkerLog(options.requestLogs ?? false),
+      ...(options.persistDir ? { durableObjectsPersist: options.persistDir, analyticsEngineDatasetsPersist: options.persistDir } : {}),
+      // The router is first: it answers the stack's main URL.
+      workers: [routerWorker, apiWorker("blue", bluePort, options.blueFaults), apiWorker("green", greenPort, options.greenFaults)],
+    });
+    const routerUrl = (await miniflare.ready).toString().replace(/\/$/, "");
+    const blueUrl = (await miniflare.unsafeGetDirectURL("flash-api-blue")).toString().replace(/\/$/, "");
+    const greenUrl = (await miniflare.unsafeGetDirectURL("flash-api-green")).toString().replace(/\/$/, "");
+    const mf = miniflare;
+    const redisNow = redis;
+    let stopped = false;
+    return {
+      routerUrl,
+      blueUrl,
+      greenUrl,
+      adminToken,
+      devApiKey,
+      cache: redis ? "redis" : "embedded",
+      redisUrl: redis?.url ?? null,
+      miniflare: mf,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await mf.dispose().catch(() => undefined);
+        await redisNow?.stop().catch(() => undefined);
+        rmSync(buildRoot, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await miniflare?.dispose().catch(() => undefined);
+    await redis?.stop().catch(() => undefined);
+    rmSync(buildRoot, { recursive: true, force: true });
+    throw error;
+  }
+}
