@@ -13,7 +13,7 @@ import { buildModel } from "../src/build-model.js";
 import { encodeLabelled, selectRows, type Dataset } from "../src/dataset.js";
 import { computeAuc, computeEce } from "../src/metrics.js";
 import { createRandom, normal } from "../src/random.js";
-import { generateSynthetic } from "../src/synthetic.js";
+import { generateSynthetic, solveIntercept } from "../src/synthetic.js";
 import { predictReferenceGbc, trainReferenceGbc } from "./reference-gbc.js";
 
 /** Trainer settings to try, as JSON in FLASH_GBDT (for tuning); the defaults otherwise. */
@@ -51,16 +51,7 @@ function standardizedColumns(data: Dataset): Float64Array[] {
 }
 
 function labelsFromLogits(z: Float64Array, rng: ReturnType<typeof createRandom>, rate: number): Uint8Array {
-  let lo = -30;
-  let hi = 30;
-  for (let it = 0; it < 60; it++) {
-    const mid = (lo + hi) / 2;
-    let s = 0;
-    for (const v of z) s += 1 / (1 + Math.exp(-(v + mid)));
-    if (s / z.length < rate) lo = mid;
-    else hi = mid;
-  }
-  const b = (lo + hi) / 2;
+  const b = solveIntercept(z, new Float64Array(z.length), rate);
   return Uint8Array.from(z, (v) => (rng.next() < 1 / (1 + Math.exp(-(v + b))) ? 1 : 0));
 }
 

@@ -191,7 +191,7 @@ export async function buildModel(options: BuildModelOptions): Promise<BuildModel
       trees: trained.model.trees.length,
       best_iteration: stopped.bestIteration,
       refit: options.refit ?? true,
-      max_iterations: o.maxIterations,
+      max_iterations: stopped.options.maxIterations,
       learning_rate: o.learningRate,
       max_depth: o.maxDepth,
       min_child_weight: o.minChildWeight,

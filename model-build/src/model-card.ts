@@ -5,12 +5,25 @@
 
 import type { EvaluationMetrics, ModelManifest } from "../../core/manifest.js";
 import { FEATURES, PILLARS } from "../../core/schema.js";
+import { DEFAULT_GBDT_OPTIONS } from "./gbdt.js";
 
 const pct = (v: number, digits = 1): string => `${(v * 100).toFixed(digits)}%`;
 const fixed = (v: number | null, digits = 4): string => (v === null || Number.isNaN(v) ? "-" : v.toFixed(digits));
 
 function metricsRows(label: string, m: EvaluationMetrics): string {
   return `| ${label} | ${fixed(m.auc)} | ${fixed(m.brier)} | ${fixed(m.log_loss)} | ${fixed(m.ece)} | ${fixed(m.prediction.min)} | ${fixed(m.prediction.max)} | ${fixed(m.prediction.std)} |`;
+}
+
+/** The command that rebuilds this model (byte-identical ONNX), non-default settings included. */
+export function rebuildCommand(manifest: ModelManifest): string {
+  const t = manifest.training;
+  const args = manifest.data.source === "synthetic" ? [`--synthetic ${manifest.data.rows}`] : ["--data <the same CSV file>"];
+  args.push(`--seed ${manifest.seed}`);
+  if (t.max_iterations !== DEFAULT_GBDT_OPTIONS.maxIterations) args.push(`--max-trees ${t.max_iterations}`);
+  if (t.learning_rate !== DEFAULT_GBDT_OPTIONS.learningRate) args.push(`--learning-rate ${t.learning_rate}`);
+  if (t.max_depth !== DEFAULT_GBDT_OPTIONS.maxDepth) args.push(`--max-depth ${t.max_depth}`);
+  if (manifest.name !== "flash-default") args.push(`--name ${manifest.name}`);
+  return `npm run model:build -- ${args.join(" ")} --out <dir>`;
 }
 
 export function renderModelCard(manifest: ModelManifest): string {
@@ -80,10 +93,16 @@ export function renderModelCard(manifest: ModelManifest): string {
   lines.push(
     `- Data: ${d.description}; ${d.rows} rows${d.bad_rows > 0 ? ` (${d.bad_rows} bad rows left out, each reported at build time)` : ""}, fingerprint \`${d.fingerprint.slice(0, 16)}…\`.`,
     `- Splits (stratified, seed ${manifest.seed}): train ${d.splits.train}, validation ${d.splits.validation} (early stopping), calibration ${d.splits.calibration} (isotonic), test ${d.splits.test}.`,
-    `- Model: ${t.trees} gradient-boosted trees (histogram GBDT in \`model-build/src/gbdt.ts\`), depth <= ${t.max_depth}, learning rate ${t.learning_rate}, L2 ${t.l2}, min child weight ${t.min_child_weight}, row/column subsample ${t.row_subsample}/${t.column_subsample}, early stopping after ${t.early_stopping_rounds} trees without improvement (best at ${t.best_iteration} of at most ${t.max_iterations}).`,
+    `- Model: ${t.trees} gradient-boosted trees (histogram GBDT in \`model-build/src/gbdt.ts\`), depth <= ${t.max_depth}, learning rate ${t.learning_rate}, L2 ${t.l2}, min child weight ${t.min_child_weight}, row/column subsample ${t.row_subsample}/${t.column_subsample}.`,
+    `- Early stopping on the validation split chose ${t.best_iteration} trees (at most ${t.max_iterations}, patience ${t.early_stopping_rounds})` +
+      (t.refit ? `; the final ${t.trees} trees were then retrained on train + validation (the count scaled to the larger set).` : "."),
     `- ONNX: ${manifest.onnx.bytes} bytes, sha256 \`${manifest.onnx.sha256}\`, IR ${manifest.onnx.ir_version}, opsets ${Object.entries(manifest.onnx.opsets).map(([k, v]) => `${k} ${v}`).join(", ")}; onnxruntime matches the TypeScript model within ${t.onnx_max_abs_diff.toExponential(1)} on the test split.`,
     `- Encoding: version ${manifest.encoding.version}, hash \`${manifest.encoding.hash.slice(0, 16)}…\` (the Worker refuses a model built for another encoding).`,
-    `- Built ${manifest.created_at} in ${(t.duration_ms / 1000).toFixed(1)} s.`,
+    `- Built ${manifest.created_at} in ${(t.duration_ms / 1000).toFixed(1)} s. The ONNX bytes depend only on the data, the seed and the settings; rebuild with:`,
+    "",
+    "  ```sh",
+    `  ${rebuildCommand(manifest)}`,
+    "  ```",
     "",
   );
   lines.push("## Limitations");

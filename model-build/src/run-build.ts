@@ -47,7 +47,7 @@ export async function runModelBuild(options: RunModelBuildOptions): Promise<RunM
       if (issues.length > 0) throw new Error(`the synthetic generator produced an invalid value: ${issues[0]!.message}`);
     }
     rows = generated.rows;
-    source = { kind: "synthetic", description: `synthetic startups from model-build's generator (${n} rows, seed ${options.seed})`, badRows: 0 };
+    source = { kind: "synthetic", description: `synthetic startups from model-build's generator (seed ${options.seed})`, badRows: 0 };
     log(`      ${n} rows, success rate ${(generated.successRate * 100).toFixed(1)}%`);
   } else {
     const { path, maxBadShare } = options.data;

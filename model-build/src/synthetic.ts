@@ -269,7 +269,7 @@ function dropFields(rng: Random, draft: Draft): Record<string, FeatureValue> {
 }
 
 /** The intercept that makes the mean success probability equal `rate` (bisection). */
-function solveIntercept(logOdds: Float64Array, noise: Float64Array, rate: number): number {
+export function solveIntercept(logOdds: Float64Array, noise: Float64Array, rate: number): number {
   let lo = -20;
   let hi = 20;
   for (let it = 0; it < 60; it++) {
