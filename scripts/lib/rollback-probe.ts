@@ -2,7 +2,9 @@
  * Measures how long after a rollback the router serves only the stable version: it sends
  * rounds of requests with fresh random `X-Client-Id`s (so they land on random buckets) and reads
  * `X-Flash-Version`. Done when enough answers in a row came from stable that, had the candidate
- * still held its old share, at least one would have reached it with 99.9 % probability.
+ * still held its old share, at least one would have reached it with 99.9 % probability, and it
+ * stayed so for `confirmMs` (longer than a router isolate keeps its copy of the split, so a copy
+ * refreshed from a read that began before the rollback cannot go unnoticed).
  */
 
 import { randomUUID } from "node:crypto";
@@ -58,6 +60,8 @@ export interface WaitForStableOptions {
   /** When the rollback was requested (ms since epoch). */
   startedAt: number;
   timeoutMs?: number;
+  /** How long stable-only answers must last after the streak is long enough (default 2500 ms). */
+  confirmMs?: number;
   roundSize?: number;
   pauseMs?: number;
   now?: () => number;
@@ -87,6 +91,7 @@ export async function waitForStableOnly(o: WaitForStableOptions): Promise<WaitFo
   const needed = requiredStableStreak(o.candidatePercentBefore);
   const roundSize = o.roundSize ?? 20;
   const timeoutMs = o.timeoutMs ?? 30_000;
+  const confirmMs = o.confirmMs ?? 2500;
   let streak = 0;
   let streakStartedAt: number | null = null;
   let requests = 0;
@@ -117,7 +122,7 @@ export async function waitForStableOnly(o: WaitForStableOptions): Promise<WaitFo
       streak += stableCount;
     }
     o.onRound?.({ round: rounds, elapsed_ms: now() - o.startedAt, stable: stableCount, candidate: candidateCount, failed: answers.length - stableCount - candidateCount, streak, needed });
-    if (streak >= needed && streakStartedAt !== null) {
+    if (streak >= needed && streakStartedAt !== null && now() - streakStartedAt >= confirmMs) {
       return { ok: true, elapsed_ms: Math.max(0, streakStartedAt - o.startedAt), requests, rounds, candidate_answers: candidateAnswers, failed_requests: failed, streak, needed, last_candidate_ms: lastCandidate };
     }
     if (o.pauseMs) await sleep(o.pauseMs);

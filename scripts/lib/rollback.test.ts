@@ -34,6 +34,7 @@ describe("waitForStableOnly", () => {
       candidatePercentBefore: 25,
       startedAt: 0,
       roundSize: 20,
+      confirmMs: 500,
       now: () => clock.t,
     });
     expect(result.ok).toBe(true);
@@ -42,6 +43,23 @@ describe("waitForStableOnly", () => {
     expect(result.streak).toBeGreaterThanOrEqual(result.needed);
     expect(result.candidate_answers).toBeGreaterThan(0);
     expect(result.last_candidate_ms!).toBeLessThanOrEqual(1520); // read at the end of the round that saw it
+  });
+
+  it("does not stop at a short stable streak: the candidate coming back resets it", async () => {
+    // The candidate is gone from 100 ms to 400 ms (say a stale copy of the split came back), then for good at 900 ms.
+    const clock = { t: 0 };
+    let n = 0;
+    const probe: Probe = async () => {
+      clock.t += 1;
+      n += 1;
+      const candidateTime = clock.t < 100 || (clock.t >= 400 && clock.t < 900);
+      return { color: candidateTime && n % 4 === 0 ? "green" : "blue", status: 200 };
+    };
+    const result = await waitForStableOnly({ probe, stable: "blue", candidatePercentBefore: 25, startedAt: 0, confirmMs: 1000, now: () => clock.t });
+    expect(result.ok).toBe(true);
+    expect(result.elapsed_ms!).toBeGreaterThanOrEqual(880);
+    expect(result.elapsed_ms!).toBeLessThanOrEqual(920);
+    expect(clock.t).toBeGreaterThanOrEqual(1900); // it watched for confirmMs after that
   });
 
   it("gives up at the timeout while the candidate still answers", async () => {
@@ -88,6 +106,8 @@ describe("runRollback", () => {
     expect(outcome.after!.revision).toBe(8);
     expect(outcome.measurement!.ok).toBe(true);
     expect(outcome.within_target).toBe(true);
+    expect(outcome.rollback_called_at).toBe(new Date(1000).toISOString());
+    expect(Date.parse(outcome.stable_only_from!) - 1000).toBe(outcome.measurement!.elapsed_ms);
     const text = formatRollbackOutcome(outcome).join("\n");
     expect(text).toContain("candidate green 25% -> 0%, revision 7 -> 8");
     expect(text).toMatch(/the router serves only blue: 0\.\d\d s after the rollback call/);

@@ -18,7 +18,8 @@ export const ROLLBACK_SPEC: CommandSpec = {
   description: [
     "Calls POST /admin/rollback (shadowing stops too), prints the new revision, then probes the router",
     "with requests carrying random X-Client-Id headers until enough answers in a row come from the stable",
-    `version, and prints how long that took (target: ${ROLLBACK_TARGET_MS / 1000} s).`,
+    "version (and keep coming for 2.5 s, longer than a router isolate caches the split), and prints how",
+    `long that took from the rollback call (target: ${ROLLBACK_TARGET_MS / 1000} s).`,
   ].join("\n"),
   options: [
     { name: "reason", short: "r", type: "string", placeholder: "<text>", description: "why (recorded in the split's history; required)" },
@@ -46,6 +47,9 @@ export interface RollbackOutcome {
   before: Split;
   after: Split | null;
   rollback_call_ms: number | null;
+  /** When POST /admin/rollback was sent (ISO time), and when only stable answered from. */
+  rollback_called_at: string | null;
+  stable_only_from: string | null;
   measurement: WaitForStableResult | null;
   target_ms: number;
   within_target: boolean | null;
@@ -68,14 +72,15 @@ export async function runRollback(o: RollbackRunOptions): Promise<RollbackOutcom
   const now = o.now ?? Date.now;
   const before = await o.admin.getSplit();
   if (o.dryRun) {
-    return { dry_run: true, reason: o.reason, before, after: null, rollback_call_ms: null, measurement: null, target_ms: ROLLBACK_TARGET_MS, within_target: null };
+    return { dry_run: true, reason: o.reason, before, after: null, rollback_call_ms: null, rollback_called_at: null, stable_only_from: null, measurement: null, target_ms: ROLLBACK_TARGET_MS, within_target: null };
   }
   const startedAt = now();
+  const calledAt = new Date(startedAt).toISOString();
   const after = await o.admin.rollback(o.reason);
   const callMs = now() - startedAt;
   o.onRolledBack?.(before, after, callMs);
   if (o.wait === false) {
-    return { dry_run: false, reason: o.reason, before, after, rollback_call_ms: callMs, measurement: null, target_ms: ROLLBACK_TARGET_MS, within_target: null };
+    return { dry_run: false, reason: o.reason, before, after, rollback_call_ms: callMs, rollback_called_at: calledAt, stable_only_from: null, measurement: null, target_ms: ROLLBACK_TARGET_MS, within_target: null };
   }
   const measurement = await waitForStableOnly({
     probe: o.probe,
@@ -92,6 +97,8 @@ export async function runRollback(o: RollbackRunOptions): Promise<RollbackOutcom
     before,
     after,
     rollback_call_ms: callMs,
+    rollback_called_at: calledAt,
+    stable_only_from: measurement.ok && measurement.elapsed_ms !== null ? new Date(startedAt + measurement.elapsed_ms).toISOString() : null,
     measurement,
     target_ms: ROLLBACK_TARGET_MS,
     within_target: measurement.ok && measurement.elapsed_ms !== null ? measurement.elapsed_ms <= ROLLBACK_TARGET_MS : false,
