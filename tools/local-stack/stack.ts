@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Log, LogLevel, Miniflare, type WorkerOptions } from "miniflare";
 import { findRedisServer } from "../upstash-bridge/redis-server.js";
 import { startRedisStack, type RedisStack } from "../upstash-bridge/stack.js";
-import { REPO_ROOT, buildWorker, readLocalSecrets } from "./build.js";
+import { REPO_ROOT, buildWorker, readLocalSecrets, type BuiltWorker } from "./build.js";
 
 export type Color = "blue" | "green";
 
@@ -108,6 +108,47 @@ async function startRedis(mode: "auto" | "on" | "off", log: (m: string) => void)
   }
 }
 
+export interface ApiWorkerSettings {
+  /** Local secrets (.dev.vars.example overlaid by .dev.vars). */
+  readonly secrets: Readonly<Record<string, string>>;
+  readonly vars?: Readonly<Record<string, string>> | undefined;
+  readonly faults?: FaultOptions | undefined;
+  /** Also serve this deployment on its own port. */
+  readonly directSocket?: { readonly host: string; readonly port: number } | undefined;
+}
+
+/** One colour of the API as a Miniflare worker named like its service (flash-api-blue|green). */
+export function apiWorkerOptions(api: BuiltWorker, color: Color, settings: ApiWorkerSettings): WorkerOptions {
+  return {
+    ...api.options,
+    name: `flash-api-${color}`,
+    bindings: {
+      ...(api.options.bindings ?? {}),
+      ...settings.secrets,
+      FLASH_COLOR: color,
+      FLASH_ENVIRONMENT: "development",
+      ...settings.vars,
+      ...faultVars(settings.faults),
+    },
+    ...(settings.directSocket ? { unsafeDirectSockets: [{ ...settings.directSocket }] } : {}),
+  };
+}
+
+export interface RouterWorkerSettings {
+  readonly secrets: Readonly<Record<string, string>>;
+  readonly requestLogs: boolean;
+  readonly vars?: Readonly<Record<string, string>> | undefined;
+}
+
+/** The router as a Miniflare worker; its BLUE/GREEN bindings reach flash-api-blue/green. */
+export function routerWorkerOptions(router: BuiltWorker, settings: RouterWorkerSettings): WorkerOptions {
+  return {
+    ...router.options,
+    name: "flash-router",
+    bindings: { ...(router.options.bindings ?? {}), ...settings.secrets, REQUEST_LOGS: String(settings.requestLogs), ...settings.vars },
+  };
+}
+
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
   checkFaults("blue", options.blueFaults);
@@ -135,30 +176,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const adminToken = secrets.ADMIN_TOKEN ?? "";
     const devApiKey = secrets.FLASH_DEV_API_KEY ?? "";
     if (!adminToken) log("warning: no ADMIN_TOKEN in .dev.vars or .dev.vars.example: the admin API will answer 503");
-    const apiWorker = (color: Color, directPort: number, faults: FaultOptions | undefined): WorkerOptions => ({
-      ...api.options,
-      name: `flash-api-${color}`,
-      bindings: {
-        ...(api.options.bindings ?? {}),
-        ...secrets,
-        FLASH_COLOR: color,
-        FLASH_ENVIRONMENT: "development",
-        ...(redis ? { UPSTASH_REDIS_REST_URL: redis.url, UPSTASH_REDIS_REST_TOKEN: redis.token } : {}),
-        ...options.apiVars,
-        ...faultVars(faults),
-      },
-      unsafeDirectSockets: [{ host, port: directPort }],
-    });
-    const routerWorker: WorkerOptions = {
-      ...router.options,
-      name: "flash-router",
-      bindings: {
-        ...(router.options.bindings ?? {}),
-        ...secrets,
-        REQUEST_LOGS: options.requestLogs ? "true" : "false",
-        ...options.routerVars,
-      },
-    };
+    const apiVars = { ...(redis ? { UPSTASH_REDIS_REST_URL: redis.url, UPSTASH_REDIS_REST_TOKEN: redis.token } : {}), ...options.apiVars };
+    const routerWorker = routerWorkerOptions(router, { secrets, requestLogs: options.requestLogs ?? false, vars: options.routerVars });
+    const blue = apiWorkerOptions(api, "blue", { secrets, vars: apiVars, faults: options.blueFaults, directSocket: { host, port: bluePort } });
+    const green = apiWorkerOptions(api, "green", { secrets, vars: apiVars, faults: options.greenFaults, directSocket: { host, port: greenPort } });
 
     miniflare = new Miniflare({
       host,
@@ -169,7 +190,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       handleStructuredLogs: printWorkerLog(options.requestLogs ?? false),
       ...(options.persistDir ? { durableObjectsPersist: options.persistDir, analyticsEngineDatasetsPersist: options.persistDir } : {}),
       // The router is first: it answers the stack's main URL.
-      workers: [routerWorker, apiWorker("blue", bluePort, options.blueFaults), apiWorker("green", greenPort, options.greenFaults)],
+      workers: [routerWorker, blue, green],
     });
     const routerUrl = (await miniflare.ready).toString().replace(/\/$/, "");
     const blueUrl = (await miniflare.unsafeGetDirectURL("flash-api-blue")).toString().replace(/\/$/, "");
