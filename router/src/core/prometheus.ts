@@ -4,7 +4,7 @@
  */
 import { LATENCY_ANCHORS_MS, LATENCY_EDGES_MS, PREDICTION_EDGES, SHADOW_DIFF_EDGES, type Edges } from "./histogram";
 import { COLORS, type Color, type Split } from "./split";
-import { VERDICTS, meanAndStd, type VersionAggregate } from "./stats";
+import { VERDICTS, meanAndStd, type CacheResult, type StatusClass, type VersionAggregate } from "./stats";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -83,86 +83,70 @@ class Page {
 export function renderPrometheus(snapshot: MetricsSnapshot): string {
   const page = new Page();
   const { totals, recent, split, up } = snapshot;
-
-  page.family("flash_requests_total", "counter", "Requests answered by each version, by status class.");
-  for (const version of COLORS) {
-    for (const status_class of ["2xx", "4xx", "5xx"] as const) {
-      page.sample("flash_requests_total", { version, status_class }, totals[version].status[status_class]);
+  /** One sample per version (none where `value` gives null). */
+  const perVersion = (name: string, type: "counter" | "gauge", help: string, value: (version: Color) => number | null) => {
+    page.family(name, type, help);
+    for (const version of COLORS) {
+      const x = value(version);
+      if (x !== null) page.sample(name, { version }, x);
     }
-  }
-
-  page.family("flash_request_duration_seconds", "histogram", "Time from the router's forward to the version's answer.");
-  for (const version of COLORS) {
-    const agg = totals[version];
-    page.histogram(
-      "flash_request_duration_seconds",
-      { version },
-      LATENCY_EDGES_MS,
-      agg.latency.counts,
-      PUBLISHED_LATENCY_MS,
-      agg.latency.sum_ms,
-      1 / 1000,
-    );
-  }
-
-  page.family("flash_fallbacks_total", "counter", "Requests that failed on this version and were retried on the other.");
-  for (const version of COLORS) page.sample("flash_fallbacks_total", { version }, totals[version].fallbacks);
-
-  page.family("flash_cache_requests_total", "counter", "Prediction cache results reported by each version (X-Cache).");
-  for (const version of COLORS) {
-    for (const result of ["hit", "miss", "bypass"] as const) {
-      page.sample("flash_cache_requests_total", { version, result }, totals[version].cache[result]);
+  };
+  /** One sample per version and value of a second label. */
+  const perVersionAnd = (name: string, help: string, label: string, keys: (version: Color) => readonly string[], value: (version: Color, key: string) => number) => {
+    page.family(name, "counter", help);
+    for (const version of COLORS) for (const key of keys(version)) page.sample(name, { version, [label]: key }, value(version, key));
+  };
+  const histograms = (name: string, help: string, edges: Edges, published: readonly number[], pick: (agg: VersionAggregate) => { counts: number[]; sum: number }, scale = 1) => {
+    page.family(name, "histogram", help);
+    for (const version of COLORS) {
+      const h = pick(totals[version]);
+      page.histogram(name, { version }, edges, h.counts, published, h.sum, scale);
     }
-  }
+  };
 
-  page.family("flash_prediction_probability", "histogram", "Predicted probabilities (X-Flash-Probability).");
-  for (const version of COLORS) {
-    const p = totals[version].predictions;
-    page.histogram("flash_prediction_probability", { version }, PREDICTION_EDGES, p.counts, PREDICTION_EDGES.slice(1), p.sum);
-  }
+  perVersionAnd("flash_requests_total", "Requests answered by each version, by status class.", "status_class", () => ["2xx", "4xx", "5xx"], (v, k) => totals[v].status[k as StatusClass]);
+  histograms(
+    "flash_request_duration_seconds",
+    "Time from the router's forward to the version's answer.",
+    LATENCY_EDGES_MS,
+    PUBLISHED_LATENCY_MS,
+    (agg) => ({ counts: agg.latency.counts, sum: agg.latency.sum_ms }),
+    1 / 1000,
+  );
+  perVersion("flash_fallbacks_total", "counter", "Requests that failed on this version and were retried on the other.", (v) => totals[v].fallbacks);
+  perVersionAnd("flash_cache_requests_total", "Prediction cache results reported by each version (X-Cache).", "result", () => ["hit", "miss", "bypass"], (v, k) => totals[v].cache[k as CacheResult]);
+  histograms("flash_prediction_probability", "Predicted probabilities (X-Flash-Probability).", PREDICTION_EDGES, PREDICTION_EDGES.slice(1), (agg) => ({
+    counts: agg.predictions.counts,
+    sum: agg.predictions.sum,
+  }));
 
-  const recentStats = Object.fromEntries(
-    COLORS.map((v) => [v, meanAndStd(recent[v].predictions.count, recent[v].predictions.sum, recent[v].predictions.sum_sq)]),
-  ) as Record<Color, { mean: number | null; std: number | null }>;
-  page.family("flash_prediction_std", "gauge", "Standard deviation of predictions over the last 5 minutes (absent without predictions).");
-  for (const version of COLORS) {
-    const std = recentStats[version].std;
-    if (std !== null) page.sample("flash_prediction_std", { version }, std);
-  }
-  page.family("flash_prediction_mean", "gauge", "Mean prediction over the last 5 minutes (absent without predictions).");
-  for (const version of COLORS) {
-    const mean = recentStats[version].mean;
-    if (mean !== null) page.sample("flash_prediction_mean", { version }, mean);
-  }
+  const recentStats = (v: Color) => meanAndStd(recent[v].predictions.count, recent[v].predictions.sum, recent[v].predictions.sum_sq);
+  perVersion("flash_prediction_std", "gauge", "Standard deviation of predictions over the last 5 minutes (absent without predictions).", (v) => recentStats(v).std);
+  perVersion("flash_prediction_mean", "gauge", "Mean prediction over the last 5 minutes (absent without predictions).", (v) => recentStats(v).mean);
+  perVersionAnd(
+    "flash_verdicts_total",
+    "Predictions by verdict (X-Flash-Verdict).",
+    "verdict",
+    (v) => [...VERDICTS, ...Object.keys(totals[v].verdicts).filter((k) => !(VERDICTS as readonly string[]).includes(k))],
+    (v, k) => totals[v].verdicts[k] ?? 0,
+  );
 
-  page.family("flash_verdicts_total", "counter", "Predictions by verdict (X-Flash-Verdict).");
-  for (const version of COLORS) {
-    const seen = totals[version].verdicts;
-    const names = [...VERDICTS, ...Object.keys(seen).filter((v) => !(VERDICTS as readonly string[]).includes(v))];
-    for (const verdict of names) page.sample("flash_verdicts_total", { version, verdict }, seen[verdict] ?? 0);
-  }
+  perVersion("flash_shadow_comparisons_total", "counter", "Stable requests shadowed to this version and compared.", (v) => totals[v].shadow.comparisons);
+  perVersion("flash_shadow_verdict_changes_total", "counter", "Shadow comparisons where this version's verdict differed.", (v) => totals[v].shadow.verdict_changes);
+  histograms("flash_shadow_abs_diff", "Absolute difference of probability, stable versus this version, on shadowed requests.", SHADOW_DIFF_EDGES, SHADOW_DIFF_EDGES.slice(1), (agg) => ({
+    counts: agg.shadow.counts,
+    sum: agg.shadow.sum_abs_diff,
+  }));
 
-  page.family("flash_shadow_comparisons_total", "counter", "Stable requests shadowed to this version and compared.");
-  for (const version of COLORS) page.sample("flash_shadow_comparisons_total", { version }, totals[version].shadow.comparisons);
-  page.family("flash_shadow_verdict_changes_total", "counter", "Shadow comparisons where this version's verdict differed.");
-  for (const version of COLORS) page.sample("flash_shadow_verdict_changes_total", { version }, totals[version].shadow.verdict_changes);
-  page.family("flash_shadow_abs_diff", "histogram", "Absolute difference of probability, stable versus this version, on shadowed requests.");
-  for (const version of COLORS) {
-    const s = totals[version].shadow;
-    page.histogram("flash_shadow_abs_diff", { version }, SHADOW_DIFF_EDGES, s.counts, SHADOW_DIFF_EDGES.slice(1), s.sum_abs_diff);
-  }
-
-  page.family("flash_split_candidate_percent", "gauge", "Share of clients routed to the candidate version.");
-  page.sample("flash_split_candidate_percent", {}, split.candidate_percent);
-  page.family("flash_split_shadow_percent", "gauge", "Share of stable /predict requests also sent to the candidate.");
-  page.sample("flash_split_shadow_percent", {}, split.shadow_percent);
-  page.family("flash_split_revision", "gauge", "Revision of the traffic split.");
-  page.sample("flash_split_revision", {}, split.revision);
-  page.family("flash_split_info", "gauge", "Which colour is stable and which is the candidate (always 1).");
-  page.sample("flash_split_info", { stable: split.stable, candidate: split.candidate }, 1);
-
-  page.family("flash_up", "gauge", "1 when the version's /health answered ok at the last check.");
-  for (const version of COLORS) page.sample("flash_up", { version }, up[version] ? 1 : 0);
+  const gauge = (name: string, help: string, value: number, labelPairs: Record<string, string> = {}) => {
+    page.family(name, "gauge", help);
+    page.sample(name, labelPairs, value);
+  };
+  gauge("flash_split_candidate_percent", "Share of clients routed to the candidate version.", split.candidate_percent);
+  gauge("flash_split_shadow_percent", "Share of stable /predict requests also sent to the candidate.", split.shadow_percent);
+  gauge("flash_split_revision", "Revision of the traffic split.", split.revision);
+  gauge("flash_split_info", "Which colour is stable and which is the candidate (always 1).", 1, { stable: split.stable, candidate: split.candidate });
+  perVersion("flash_up", "gauge", "1 when the version's /health answered ok at the last check.", (v) => (up[v] ? 1 : 0));
 
   return page.text();
 }
