@@ -4,7 +4,7 @@
  * sets, sizes and seeds. The reference trains on every non-test row (train + validation +
  * calibration: more rows than model-build's trees see), both are scored on the same test split.
  *
- *   npx tsx model-build/bench/compare-reference.ts [--quick]
+ *   npx tsx model-build/bench/compare-reference.ts [--quick | --cases=name:rows:seed,...]
  */
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -123,6 +123,21 @@ async function compare(name: string, rows: number, seed: number, relabel: Relabe
   ].join(" ");
 }
 
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  process.stdout.write(`Compare model-build with a scikit-learn-style GradientBoostingClassifier (100 trees, depth 3).
+
+Usage: npx tsx model-build/bench/compare-reference.ts [--quick | --cases=name:rows:seed,...]
+
+  (no option)   12 data sets: flash, linear, interactions, weak at 3k, 10k and 50k rows
+  --quick       four data sets of 10k rows
+  --cases=...   e.g. --cases=flash:100000:42,weak:4000:8 (names: flash, linear, interactions, weak)
+
+Environment: FLASH_GBDT='{"learningRate":0.1}' tries other trainer settings, FLASH_REFIT=0 turns the
+refit off, FLASH_SPLITS='{"train":0.6,...}' other split fractions. Reference results are cached in
+${".bench/reference-gbc"}.
+`);
+  process.exit(0);
+}
 const quick = process.argv.includes("--quick");
 const relabels: Record<string, Relabel | null> = { flash: null, linear, interactions, weak };
 const only = process.argv.find((a) => a.startsWith("--cases="));

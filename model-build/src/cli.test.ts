@@ -28,13 +28,14 @@ describe("parseCliArgs", () => {
 
   it("reads every option", () => {
     expect(
-      parseCliArgs(["--data", "x.csv", "--max-bad-share", "0.05", "--seed", "7", "--out", "o", "--max-trees", "50", "--learning-rate", "0.2", "--max-depth", "4", "--name", "n", "--model-version", "v1", "--json"]),
+      parseCliArgs(["--data", "x.csv", "--max-bad-share", "0.05", "--seed", "7", "--out", "o", "--max-trees", "50", "--learning-rate", "0.2", "--max-depth", "4", "--name", "n", "--model-version", "v1", "--write-csv", "d.csv", "--json"]),
     ).toEqual({
       data: { kind: "csv", path: "x.csv", maxBadShare: 0.05 },
       seed: 7,
       outDir: "o",
       name: "n",
       version: "v1",
+      csvOut: "d.csv",
       gbdt: { maxIterations: 50, learningRate: 0.2, maxDepth: 4 },
       json: true,
     });
@@ -56,6 +57,11 @@ describe("model:build command line", () => {
     const help = await cli(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: npm run model:build");
+    const dir = mkdtempSync(join(tmpdir(), "flash-cli-"));
+    const dry = await cli(["--synthetic", "600", "--max-trees", "5", "--dry-run", "--write-csv", join(dir, "rows.csv")]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain("no model written (--dry-run)");
+    expect(readFileSync(join(dir, "rows.csv"), "utf8").split("\n")[0]).toMatch(/^total_capital_raised_usd,.*,funding_stage,success$/);
     const bad = await cli(["--synthetic", "x"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--synthetic must be an integer");

@@ -27,7 +27,9 @@ Options:
   --max-trees <n>         most trees to train; early stopping usually ends sooner (default: 400)
   --learning-rate <x>     shrinkage per tree (default: 0.1)
   --max-depth <n>         tree depth (default: 5)
-  --dry-run               build and check everything, write nothing
+  --write-csv <file>      also write the rows trained on as a training CSV (e.g. the synthetic
+                          rows, to train another tool on exactly the same data)
+  --dry-run               build and check everything, write no model
   --json                  print the manifest as JSON at the end instead of the summary table
   -h, --help              show this help
 
@@ -62,6 +64,7 @@ export function parseCliArgs(argv: readonly string[]): (RunModelBuildOptions & {
         "max-trees": { type: "string" },
         "learning-rate": { type: "string" },
         "max-depth": { type: "string" },
+        "write-csv": { type: "string" },
         "dry-run": { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -96,6 +99,7 @@ export function parseCliArgs(argv: readonly string[]): (RunModelBuildOptions & {
     outDir: v["dry-run"] ? null : (v.out ?? "models/default"),
     ...(v.name !== undefined ? { name: v.name } : {}),
     ...(v["model-version"] !== undefined ? { version: v["model-version"] } : {}),
+    ...(v["write-csv"] !== undefined ? { csvOut: v["write-csv"] } : {}),
     gbdt,
     json: v.json ?? false,
   };
@@ -110,7 +114,7 @@ export function formatSummary(result: Awaited<ReturnType<typeof runModelBuild>>)
   return [
     "",
     `model ${m.name}, version ${m.version}: ${m.training.trees} trees, ${m.onnx.bytes} bytes of ONNX`,
-    files ? `written to ${files.onnxPath}, ${files.manifestPath}, ${files.modelCardPath}` : "nothing written (--dry-run)",
+    files ? `written to ${files.onnxPath}, ${files.manifestPath}, ${files.modelCardPath}` : "no model written (--dry-run)",
     "",
     `  test split: ${m.metrics.test.n} rows, base rate ${(m.metrics.test.base_rate * 100).toFixed(1)}%`,
     `  ${"metric".padEnd(22)}${"calibrated".padStart(12)}${"uncalibrated".padStart(14)}`,

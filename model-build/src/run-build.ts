@@ -3,11 +3,13 @@
  * load (CSV or synthetic), build, write. Reports each stage through `log`.
  */
 
+import { writeFile } from "node:fs/promises";
 import { validateFeatures } from "../../core/encoding.js";
 import type { ModelManifest } from "../../core/manifest.js";
 import { writeModelArtifacts, type WriteArtifactsResult } from "./artifacts.js";
 import { buildModel, type DataSource } from "./build-model.js";
 import { loadTrainingCsv } from "./csv-loader.js";
+import { formatTrainingCsv } from "./csv-writer.js";
 import { encodeLabelled, type LabelledFeatures } from "./dataset.js";
 import type { TrainGbdtOptions } from "./gbdt.js";
 import { generateSynthetic } from "./synthetic.js";
@@ -22,6 +24,8 @@ export interface RunModelBuildOptions {
   readonly name?: string;
   readonly version?: string;
   readonly gbdt?: Omit<TrainGbdtOptions, "onIteration" | "seed">;
+  /** Also write the rows trained on as a training CSV (to compare other tools on the same data). */
+  readonly csvOut?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -59,6 +63,10 @@ export async function runModelBuild(options: RunModelBuildOptions): Promise<RunM
     log(`      ${loaded.rows.length} good rows, ${loaded.badRows.length} bad rows left out (of ${loaded.totalRows})`);
     rows = loaded.rows;
     source = { kind: "csv", description: `CSV file ${path}`, badRows: loaded.badRows.length };
+  }
+  if (options.csvOut !== undefined) {
+    await writeFile(options.csvOut, formatTrainingCsv(rows));
+    log(`      wrote the ${rows.length} rows to ${options.csvOut}`);
   }
   const data = encodeLabelled(rows);
   const t1 = Date.now();
