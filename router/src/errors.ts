@@ -1,6 +1,8 @@
 /**
- * The router's errors. 4xx are `RequestError`s (an HTTPException with a code and the field at
- * fault); everything else is a bug or an outage and becomes a logged 500/502 in onError.
+ * The router's errors. 4xx (and the admin API's 503 when it has no token) are `RequestError`s:
+ * an HTTPException with a code and the field at fault. A version that fails is not an error of
+ * the router: it becomes a recorded attempt (upstream.ts) and, without a fallback, a 502/504
+ * answer with the same error shape. Anything else is a bug, logged and answered 500 in onError.
  */
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -21,11 +23,6 @@ export class RequestError extends HTTPException {
     this.field = options.field;
     this.extra = options.extra;
   }
-}
-
-/** No version could answer: both failed, or the only allowed one did. */
-export class UpstreamUnavailableError extends Error {
-  override readonly name = "UpstreamUnavailableError";
 }
 
 export function errorBody(status: number, code: string, message: string, field?: string): ErrorBody {

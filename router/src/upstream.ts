@@ -4,8 +4,11 @@
  */
 import type { Color } from "./core/split";
 
-/** Headers that steer the router and must not travel on to the API. */
-export const ROUTER_ONLY_HEADERS = ["x-flash-version", "x-flash-override-token"] as const;
+/**
+ * Headers that steer the router and must not travel on to the API. X-Flash-Shadow is set by the
+ * router on its own shadow calls only, so a client cannot pass its requests off as shadows.
+ */
+export const ROUTER_ONLY_HEADERS = ["x-flash-version", "x-flash-override-token", "x-flash-shadow"] as const;
 
 /**
  * The request as forwarded. When it may be sent more than once (fallback, shadow) its body is

@@ -106,3 +106,28 @@ describe("the router's own endpoints", () => {
     expect(((await bad.json()) as any).error.issues[0].field).toBe("runway_months");
   });
 });
+
+describe("forwarding", () => {
+  it("drops the router's own headers, keeps the rest, and can replay the body", async () => {
+    const { toOutgoing } = await import("../../router/src/upstream");
+    const request = new Request("https://router.test/predict?strict=true", {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${TEST_API_KEY}`,
+        "x-flash-version": "green",
+        "x-flash-override-token": TESTER_TOKEN,
+        "x-flash-shadow": "1",
+        "x-client-id": "c1",
+      },
+      body: '{"runway_months": 12}',
+    });
+    const replayable = await toOutgoing(request, true);
+    expect(replayable.url).toBe("https://router.test/predict?strict=true");
+    expect([...replayable.headers.keys()].sort()).toEqual(["authorization", "content-type", "x-client-id"]);
+    expect(new TextDecoder().decode(replayable.body as ArrayBuffer)).toBe('{"runway_months": 12}');
+    const streamed = await toOutgoing(new Request("https://router.test/predict", { method: "POST", body: "{}" }), false);
+    expect(streamed.replayable).toBe(false);
+    expect(streamed.body).toBeInstanceOf(ReadableStream);
+    expect((await toOutgoing(new Request("https://router.test/health"), true)).body).toBeNull();
+  });
+});
