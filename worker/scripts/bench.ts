@@ -14,6 +14,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
+import { availableParallelism } from "node:os";
 import { Miniflare, type WorkerOptions } from "miniflare";
 import { generateSynthetic } from "../../model-build/src/synthetic.js";
 
@@ -39,12 +40,50 @@ export interface LoadResult {
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
+  /** CPU per request: the Worker's workerd process, and the load generator (this process). */
+  readonly workerCpuMsPerRequest: number;
+  readonly clientCpuMsPerRequest: number;
 }
 
 export function percentile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[i]!;
+}
+
+/** workerd processes started by this process (Miniflare spawns one per instance). */
+function listWorkerdPids(): Set<number> {
+  const pids = new Set<number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (stat.includes("(workerd)") && Number(fields[1]) === process.pid) pids.add(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+/** CPU time (ms) a process has used so far, user + system. */
+function readCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are fields 14 and 15 of stat (11 and 12 after the command), in clock ticks.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+const CLOCK_TICKS = 100;
+
+/** Start a Miniflare and find its workerd process, for CPU accounting. */
+async function startMiniflare(options: ConstructorParameters<typeof Miniflare>[0]): Promise<{ mf: Miniflare; pid: number | undefined }> {
+  const before = listWorkerdPids();
+  const mf = new Miniflare(options);
+  await mf.ready;
+  const pid = [...listWorkerdPids()].find((p) => !before.has(p));
+  return { mf, pid };
 }
 
 function buildApi(): void {
@@ -115,12 +154,23 @@ export interface LoadSample {
   readonly latencies: Float64Array;
   readonly errors: number;
   readonly seconds: number;
+  /** CPU time of the Worker's workerd process and of this (client) process, ms. */
+  readonly workerCpuMs: number;
+  readonly clientCpuMs: number;
 }
 
-export async function sendLoad(send: Send, bodies: readonly string[], concurrency: number): Promise<LoadSample> {
+export interface Target {
+  readonly send: Send;
+  readonly pid: number | undefined;
+}
+
+export async function sendLoad(target: Target, bodies: readonly string[], concurrency: number): Promise<LoadSample> {
+  const { send, pid } = target;
   const latencies = new Float64Array(bodies.length);
   let next = 0;
   let errors = 0;
+  const workerCpu0 = pid ? readCpuMs(pid) : Number.NaN;
+  const clientCpu0 = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -135,7 +185,15 @@ export async function sendLoad(send: Send, bodies: readonly string[], concurrenc
       }
     }),
   );
-  return { latencies, errors, seconds: (performance.now() - started) / 1000 };
+  const seconds = (performance.now() - started) / 1000;
+  const clientCpu = process.cpuUsage(clientCpu0);
+  return {
+    latencies,
+    errors,
+    seconds,
+    workerCpuMs: pid ? readCpuMs(pid) - workerCpu0 : Number.NaN,
+    clientCpuMs: (clientCpu.user + clientCpu.system) / 1000,
+  };
 }
 
 export function summariseLoad(samples: readonly LoadSample[], concurrency: number): LoadResult {
@@ -155,6 +213,8 @@ export function summariseLoad(samples: readonly LoadSample[], concurrency: numbe
     rps: all.length / seconds,
     p50: percentile(all, 0.5),
     p99: percentile(all, 0.99),
+    workerCpuMsPerRequest: samples.reduce((t, s) => t + s.workerCpuMs, 0) / all.length,
+    clientCpuMsPerRequest: samples.reduce((t, s) => t + s.clientCpuMs, 0) / all.length,
   };
 }
 
@@ -163,8 +223,8 @@ export function summariseLoad(samples: readonly LoadSample[], concurrency: numbe
  * machine hits both alike rather than whichever happened to run then.
  */
 export async function compareLoad(
-  floor: Send,
-  api: Send,
+  floor: Target,
+  api: Target,
   bodies: readonly string[],
   concurrency: number,
   rounds: number,
@@ -189,10 +249,9 @@ export interface FirstPrediction {
   readonly secondPredictionMs: number;
 }
 
-async function measureFirstPrediction(body: string, another: string): Promise<{ result: FirstPrediction; mf: Miniflare }> {
+async function measureFirstPrediction(body: string, another: string): Promise<{ result: FirstPrediction; mf: Miniflare; pid: number | undefined }> {
   const t0 = performance.now();
-  const mf = new Miniflare(apiWorkerOptions());
-  await mf.ready;
+  const { mf, pid } = await startMiniflare(apiWorkerOptions());
   const startupMs = performance.now() - t0;
   const send = sender(mf, "/predict");
   const t1 = performance.now();
@@ -202,7 +261,7 @@ async function measureFirstPrediction(body: string, another: string): Promise<{ 
   if (first.status !== 200) throw new Error(`the first prediction failed with ${first.status}`);
   const t2 = performance.now();
   await (await send(another)).arrayBuffer();
-  return { result: { startupMs, firstPredictionMs, secondPredictionMs: performance.now() - t2 }, mf };
+  return { result: { startupMs, firstPredictionMs, secondPredictionMs: performance.now() - t2 }, mf, pid };
 }
 
 const HELP = `Usage: npm run bench [-- options]
@@ -273,24 +332,28 @@ async function main(): Promise<void> {
   log(`[3/5] first prediction of a fresh isolate (${fresh}x)`);
   const firsts: FirstPrediction[] = [];
   let api: Miniflare | undefined;
+  let apiPid: number | undefined;
   for (let i = 0; i < fresh; i++) {
     const [a, b] = take(2);
-    const { result, mf } = await measureFirstPrediction(a!, b!);
+    const { result, mf, pid } = await measureFirstPrediction(a!, b!);
     firsts.push(result);
     log(`      startup ${result.startupMs.toFixed(0)} ms, first prediction ${result.firstPredictionMs.toFixed(1)} ms, second ${result.secondPredictionMs.toFixed(1)} ms`);
     if (i < fresh - 1) await mf.dispose();
-    else api = mf;
+    else {
+      api = mf;
+      apiPid = pid;
+    }
   }
 
-  const empty = new Miniflare({ modules: true, script: EMPTY_WORKER, compatibilityDate: "2026-04-20" });
-  await empty.ready;
-  const sendApi = sender(api!, "/predict");
-  const sendEmpty = sender(empty, "/predict");
+  const { mf: empty, pid: emptyPid } = await startMiniflare({ modules: true, script: EMPTY_WORKER, compatibilityDate: "2026-04-20" });
+  const sendApi: Target = { send: sender(api!, "/predict"), pid: apiPid };
+  const sendEmpty: Target = { send: sender(empty, "/predict"), pid: emptyPid };
 
   log(`[4/5] warming both Workers (${warmup} requests each)`);
   await sendLoad(sendApi, take(warmup), 10);
   await sendLoad(sendEmpty, take(warmup), 10);
 
+  log(`      load average before the load: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")} on ${availableParallelism()} cores`);
   log(`[5/5] load: ${c1} requests at concurrency 1, ${c10} at concurrency 10, each Worker, in ${rounds} alternating rounds`);
   const atC1 = await compareLoad(sendEmpty, sendApi, take(c1), 1, rounds);
   const atC10 = await compareLoad(sendEmpty, sendApi, take(c10), 10, rounds);
@@ -305,16 +368,17 @@ async function main(): Promise<void> {
     fresh_isolates: firsts,
     load: results,
     api_share_of_floor_rps_c10: results.api.c10.rps / results.empty.c10.rps,
+    machine: { load_average: readFileSync("/proc/loadavg", "utf8").trim(), cpus: availableParallelism() },
   };
   if (values.json) {
     console.log(JSON.stringify(summary, null, 2));
     return;
   }
   const row = (name: string, r: LoadResult) =>
-    `| ${name.padEnd(22)} | ${String(r.concurrency).padStart(2)} | ${r.rps.toFixed(0).padStart(6)} | ${r.p50.toFixed(2).padStart(6)} | ${r.p99.toFixed(2).padStart(6)} | ${String(r.errors).padStart(4)} |`;
+    `| ${name.padEnd(22)} | ${String(r.concurrency).padStart(2)} | ${r.rps.toFixed(0).padStart(6)} | ${r.p50.toFixed(2).padStart(6)} | ${r.p99.toFixed(2).padStart(6)} | ${r.workerCpuMsPerRequest.toFixed(3).padStart(10)} | ${r.clientCpuMsPerRequest.toFixed(3).padStart(10)} | ${String(r.errors).padStart(4)} |`;
   console.log("");
-  console.log("| worker                 |  c |  req/s | p50 ms | p99 ms | errs |");
-  console.log("| ---------------------- | -- | ------ | ------ | ------ | ---- |");
+  console.log("| worker                 |  c |  req/s | p50 ms | p99 ms | workerd CPU ms/req | client CPU ms/req | errs |");
+  console.log("| ---------------------- | -- | ------ | ------ | ------ | ---------- | ---------- | ---- |");
   console.log(row("empty Worker (floor)", results.empty.c1));
   console.log(row("FLASH /predict", results.api.c1));
   console.log(row("empty Worker (floor)", results.empty.c10));
@@ -322,6 +386,11 @@ async function main(): Promise<void> {
   console.log("");
   console.log(`first prediction of a fresh isolate: ${summary.first_prediction_ms.toFixed(1)} ms (median of ${fresh}; workerd startup ${median(firsts.map((f) => f.startupMs)).toFixed(0)} ms before it)`);
   console.log(`API requests/s at c10: ${(summary.api_share_of_floor_rps_c10 * 100).toFixed(0)}% of the empty Worker's`);
+  const cpu = (r: LoadResult) => r.workerCpuMsPerRequest + r.clientCpuMsPerRequest;
+  console.log(
+    `CPU per request at c10 (workerd + client): empty ${cpu(results.empty.c10).toFixed(3)} ms, API ${cpu(results.api.c10).toFixed(3)} ms: ` +
+      `on an otherwise idle machine the API could keep ~${((cpu(results.empty.c10) / cpu(results.api.c10)) * 100).toFixed(0)}% of the empty Worker's requests/s`,
+  );
   console.log(`bundle: ${kib(bundle.raw)} raw, ${kib(bundle.gzip)} gzip: ${((bundle.gzip / SIZE_LIMITS.paidGzip) * 100).toFixed(0)}% of the paid plan's 10 MiB, ${bundle.gzip > SIZE_LIMITS.freeGzip ? "over" : "within"} the free plan's 3 MiB`);
   for (const f of bundle.files) console.log(`  ${f.name}: ${kib(f.raw)} raw, ${kib(f.gzip)} gzip`);
   writeFileSync(join(OUT, "last-run.json"), JSON.stringify(summary, null, 2));
