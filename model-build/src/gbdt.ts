@@ -267,7 +267,7 @@ class TreeGrower {
     return w;
   }
 
-  grow(rows: Uint32Array, grad: Float64Array, hess: Float64Array, features: Int32Array): { nodes: GrowingNode[]; gains: number[] } {
+  grow(rows: Uint32Array, grad: Float64Array, hess: Float64Array, features: Int32Array): GrowingNode[] {
     const { maxDepth, l2, learningRate } = this.options;
     const nodes: GrowingNode[] = [];
     const leafValue = (g: number, h: number): number => Math.fround((-g / (h + l2)) * learningRate);
@@ -281,7 +281,6 @@ class TreeGrower {
     this.fillHistogram(rootHist, rows, 0, rows.length, grad, hess, features);
     nodes.push({ split: null, left: -1, right: -1, value: leafValue(G, H), cover: H });
     const queue: PendingNode[] = [{ index: 0, start: 0, end: rows.length, depth: 0, hist: rootHist, g: G, h: H }];
-    const gains: number[] = [];
     // Breadth-first, so children always get higher indices than their parent.
     for (let q = 0; q < queue.length; q++) {
       const node = queue[q]!;
@@ -301,7 +300,6 @@ class TreeGrower {
       grown.split = { ...split, threshold };
       grown.left = leftIndex;
       grown.right = rightIndex;
-      gains.push(split.gain);
       // Build the smaller child's histogram from its rows; the larger one is the difference.
       // Children at the depth limit will never split, so they need no histogram at all.
       let leftHist: Float64Array = EMPTY_HISTOGRAM;
@@ -331,7 +329,7 @@ class TreeGrower {
       queue.push({ index: leftIndex, start: node.start, end: mid, depth: node.depth + 1, hist: leftHist, g: gl, h: hl });
       queue.push({ index: rightIndex, start: mid, end: node.end, depth: node.depth + 1, hist: rightHist, g: gr, h: hr });
     }
-    return { nodes, gains };
+    return nodes;
   }
 }
 
@@ -432,7 +430,7 @@ export function trainGbdt(train: Dataset, validation: Dataset | null, options: T
       for (let i = 0; i < train.rows; i++) if (rng.next() < opts.rowSubsample) rowBuffer[n++] = i;
     }
     const features = sampleFeatures(F, opts.columnSubsample, rng);
-    const { nodes } = grower.grow(rowBuffer.subarray(0, n), grad, hess, features);
+    const nodes = grower.grow(rowBuffer.subarray(0, n), grad, hess, features);
     if (nodes.length === 1) break; // no split improves the loss any more
     const tree = freezeTree(nodes);
     trees.push(tree);
