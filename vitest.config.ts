@@ -16,7 +16,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["core/**/*.test.ts", "model-build/**/*.test.ts", "scripts/**/*.test.ts", "test/node/**/*.test.ts"],
+          include: ["core/**/*.test.ts", "model-build/**/*.test.ts", "scripts/**/*.test.ts", "test/node/**/*.test.ts", "test/e2e/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
