@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AdminApiError, AdminClient } from "./admin-client.js";
 import { ContractError, parseHistory, parseSplit, parseStatsResponse } from "./stats.js";
-import { sendJson, startTestServer, type TestServer } from "./test-server.js";
+import { sendJson, useTestServers } from "./test-server.js";
 
 const SPLIT = { stable: "blue", candidate: "green", candidate_percent: 25, shadow_percent: 0, revision: 8, updated_at: "2026-04-20T10:00:00Z", updated_by: "ops", reason: "step 2" };
 
@@ -61,14 +61,10 @@ describe("contract parsers", () => {
 });
 
 describe("AdminClient", () => {
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const serve = useTestServers();
 
   it("sends the bearer token and the agreed bodies", async () => {
-    server = await startTestServer((req, res) => {
+    const server = await serve((req, res) => {
       if (req.url === "/admin/split" && req.method === "GET") return sendJson(res, 200, SPLIT);
       if (req.url === "/admin/split" && req.method === "PUT") return sendJson(res, 200, { ...SPLIT, ...JSON.parse(req.body), revision: 9 });
       if (req.url === "/admin/rollback") return sendJson(res, 200, { split: { ...SPLIT, candidate_percent: 0, revision: 10 } });
@@ -102,7 +98,7 @@ describe("AdminClient", () => {
   ];
   for (const [status, body, message, kind] of cases) {
     it(`turns ${status} into a ${kind} error that says how to fix it`, async () => {
-      server = await startTestServer((_req, res) => {
+      const server = await serve((_req, res) => {
         if (typeof body === "string") {
           res.writeHead(status);
           res.end(body);
@@ -122,13 +118,13 @@ describe("AdminClient", () => {
   });
 
   it("reports an answer that breaks the contract", async () => {
-    server = await startTestServer((_req, res) => sendJson(res, 200, { window_seconds: 60, versions: { green: { requests: -5 } } }));
+    const server = await serve((_req, res) => sendJson(res, 200, { window_seconds: 60, versions: { green: { requests: -5 } } }));
     const client = new AdminClient({ baseUrl: server.url, token: "t" });
     await expect(client.stats(60)).rejects.toThrow(/unexpected shape.*cannot be negative/);
   });
 
   it("times out instead of hanging", async () => {
-    server = await startTestServer(() => undefined); // never answers
+    const server = await serve(() => undefined); // never answers
     const client = new AdminClient({ baseUrl: server.url, token: "t", timeoutMs: 200 });
     await expect(client.getSplit()).rejects.toThrow(/timed out after 200 ms/);
   });

@@ -7,10 +7,10 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AnalyticsEngineError, AnalyticsEngineStatsSource, buildStatsQueries, parseAeResponse, statsFromAeRows } from "./analytics-engine.js";
 import { histogramTotal } from "./stats.js";
-import { sendJson, startTestServer, type TestServer } from "./test-server.js";
+import { sendJson, useTestServers } from "./test-server.js";
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(import.meta.dirname, "fixtures", "analytics-engine", `${name}.json`), "utf8"));
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
@@ -101,14 +101,10 @@ describe("parsing recorded answers", () => {
 });
 
 describe("AnalyticsEngineStatsSource over HTTP", () => {
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const serve = useTestServers();
 
   it("posts the three queries with the bearer token and folds the answers", async () => {
-    server = await startTestServer((req, res) => {
+    const server = await serve((req, res) => {
       const body = req.body;
       const name = body.includes("quantileExactWeighted") ? "latency" : body.includes("sum_p") ? "predictions" : "counts";
       sendJson(res, 200, fixture(name));
@@ -127,13 +123,13 @@ describe("AnalyticsEngineStatsSource over HTTP", () => {
   });
 
   it("explains a refused token", async () => {
-    server = await startTestServer((_req, res) => sendJson(res, 403, { success: false, errors: [{ code: 10000, message: "Authentication error" }] }));
+    const server = await serve((_req, res) => sendJson(res, 403, { success: false, errors: [{ code: 10000, message: "Authentication error" }] }));
     const source = new AnalyticsEngineStatsSource({ accountId: ACCOUNT, apiToken: "t", apiBase: server.url });
     await expect(source.getStats(60)).rejects.toThrow(/Account Analytics: Read/);
   });
 
   it("reports a failed query with Cloudflare's message", async () => {
-    server = await startTestServer((_req, res) => {
+    const server = await serve((_req, res) => {
       res.writeHead(422, { "content-type": "text/plain" });
       res.end("unknown column: blob9");
     });

@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { canonicalizeFeatures, validateFeatures } from "../../core/encoding.js";
 import { checkV1Criteria, percentile, runLoad, summarizeLoad, type RequestResult } from "./load-runner.js";
 import { formatLoadReport, progressBar } from "./loadtest-report.js";
 import { RequestMix } from "./request-mix.js";
-import { sendJson, startTestServer, type TestServer } from "./test-server.js";
+import { sendJson, useTestServers } from "./test-server.js";
 
 describe("RequestMix", () => {
   it("sends only valid startups (unknown extra fields aside) in the v1 spellings", () => {
@@ -117,16 +117,12 @@ describe("summarizeLoad and the v1 criteria", () => {
 });
 
 describe("runLoad over HTTP", () => {
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const serve = useTestServers();
 
   it("sends the requested number of POST /predict with the key and client ids, at the concurrency", async () => {
     let inFlight = 0;
     let maxInFlight = 0;
-    server = await startTestServer(async (req, res) => {
+    const server = await serve(async (req, res) => {
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
       await new Promise((r) => setTimeout(r, 5));
@@ -145,7 +141,7 @@ describe("runLoad over HTTP", () => {
   });
 
   it("runs for a duration at a paced rate", async () => {
-    server = await startTestServer((_req, res) => sendJson(res, 200, {}, { "x-flash-probability": "0.4" }));
+    const server = await serve((_req, res) => sendJson(res, 200, {}, { "x-flash-probability": "0.4" }));
     const mix = new RequestMix({ seed: 4, repeatShare: 0, poolSize: 1, clients: 1 });
     const t0 = performance.now();
     const { results } = await runLoad({ url: server.url, concurrency: 3, durationMs: 600, ratePerSecond: 50, mix });

@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fakeVersion } from "../rollout/test-stats.js";
 import { checkPredictionContract, formatSmoke, runSmoke } from "./smoke-checks.js";
 import { formatStatusReport } from "./status-report.js";
 import type { Split, SplitChange } from "./stats.js";
-import { sendJson, startTestServer, type TestServer } from "./test-server.js";
+import { sendJson, useTestServers } from "./test-server.js";
 
 /** A /predict answer in the shape issue 3 specifies. */
 export const GOOD_PREDICTION = {
@@ -44,14 +44,10 @@ describe("checkPredictionContract", () => {
 });
 
 describe("runSmoke against a single deployment", () => {
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const serve = useTestServers();
 
   it("passes a correct API and skips the colour checks with the reason when there is no router", async () => {
-    server = await startTestServer((req, res) => {
+    const server = await serve((req, res) => {
       if (req.url === "/health") return sendJson(res, 200, { status: "ok" });
       if (req.headers.authorization !== "Bearer key") return sendJson(res, 401, { error: "unauthorized" }, { "www-authenticate": 'Bearer realm="flash"' });
       const body = JSON.parse(req.body) as Record<string, unknown>;
@@ -73,7 +69,7 @@ describe("runSmoke against a single deployment", () => {
   });
 
   it("fails what is wrong and says so", async () => {
-    server = await startTestServer((req, res) => {
+    const server = await serve((req, res) => {
       if (req.url === "/health") return sendJson(res, 503, { status: "model checksum mismatch" });
       sendJson(res, 500, { error: "internal" }); // no auth, no validation
     });
