@@ -1,19 +1,14 @@
 /** `npm run loadtest`: see scripts/lib/loadtest-report.ts and scripts/lib/load-runner.ts. */
 
 import { flag, parseDuration, parseNumber, runCli, stringValue, UsageError, type ParsedValues } from "./lib/cli.js";
-import { resolveApiKey } from "./lib/config.js";
+import { resolveApiKey, resolveApiUrl } from "./lib/config.js";
 import { checkV1Criteria, runLoad, summarizeLoad } from "./lib/load-runner.js";
 import { formatLoadReport, LOADTEST_SPEC, progressBar } from "./lib/loadtest-report.js";
 import { RequestMix } from "./lib/request-mix.js";
 
 async function main(values: ParsedValues): Promise<number> {
   const v = (name: string) => stringValue(values, name);
-  const url = (v("url") ?? process.env.FLASH_API_URL ?? "http://localhost:8787").replace(/\/+$/, "");
-  try {
-    new URL(url);
-  } catch {
-    throw new UsageError(`--url ${JSON.stringify(url)} is not a URL`);
-  }
+  const url = resolveApiUrl(v("url"));
   const apiKey = resolveApiKey(v("key"), url);
   if (!apiKey) throw new UsageError(`no API key for ${url}: pass --key or set FLASH_API_KEY`);
   const duration = v("duration") === undefined ? undefined : parseDuration(v("duration")!, "duration") * 1000;

@@ -1,16 +1,11 @@
 /** `npm run smoke`: see scripts/lib/smoke-checks.ts. */
 
 import { flag, runCli, stringValue, UsageError, type ParsedValues } from "./lib/cli.js";
-import { isLocalUrl, readDevVar, resolveApiKey } from "./lib/config.js";
+import { isLocalUrl, readDevVar, resolveApiKey, resolveApiUrl } from "./lib/config.js";
 import { formatSmoke, runSmoke, SMOKE_SPEC } from "./lib/smoke-checks.js";
 
 async function main(values: ParsedValues): Promise<number> {
-  const url = (stringValue(values, "url") ?? process.env.FLASH_API_URL ?? "http://localhost:8787").replace(/\/+$/, "");
-  try {
-    new URL(url);
-  } catch {
-    throw new UsageError(`${JSON.stringify(url)} is not a URL: set FLASH_API_URL=https://... or pass --url`);
-  }
+  const url = resolveApiUrl(stringValue(values, "url"));
   const apiKey = resolveApiKey(stringValue(values, "key"), url);
   if (!apiKey) throw new UsageError(`no API key for ${url}: set FLASH_API_KEY (create one with \`npm run keys -- create\`) or pass --key`);
   const overrideToken =

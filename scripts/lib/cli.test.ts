@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatHelp, parseCommandLine, parseDuration, parseNumber, parseNumberList, UsageError, type CommandSpec } from "./cli.js";
-import { isLocalUrl, parseDevVars, readDevVar, resolveAdminToken, resolveApiKey, resolveRouterUrl } from "./config.js";
+import { isLocalUrl, parseDevVars, readDevVar, resolveAdminToken, resolveApiKey, resolveApiUrl, resolveRouterUrl } from "./config.js";
 import { policyFromFlags } from "./promote-options.js";
 
 const SPEC: CommandSpec = {
@@ -103,6 +103,12 @@ describe("config", () => {
     expect(resolveRouterUrl(undefined, { FLASH_ROUTER_URL: "https://r.example.com/" })).toBe("https://r.example.com");
     expect(resolveRouterUrl("http://x:1", { FLASH_ROUTER_URL: "https://r" })).toBe("http://x:1");
     expect(() => resolveRouterUrl("not a url", {})).toThrow(/FLASH_ROUTER_URL/);
+  });
+
+  it("resolves the API URL the same way", () => {
+    expect(resolveApiUrl(undefined, {})).toBe("http://localhost:8787");
+    expect(resolveApiUrl(undefined, { FLASH_API_URL: "https://staging.example.com/" })).toBe("https://staging.example.com");
+    expect(() => resolveApiUrl("staging", {})).toThrow(/set FLASH_API_URL=https:\/\/\.\.\. or pass --url/);
   });
 
   it("uses development credentials only for local URLs", () => {

@@ -18,6 +18,12 @@ export const ROUTER_OPTIONS: OptionSpec[] = [
   { name: "admin-token", type: "string", placeholder: "<token>", description: "the router's admin token", defaultText: "$ADMIN_TOKEN, or .dev.vars for a local router" },
 ];
 
+/** The options of the scripts that send predictions (smoke, loadtest). */
+export const API_OPTIONS: OptionSpec[] = [
+  { name: "url", type: "string", placeholder: "<url>", description: "base URL: the router, staging or one colour", defaultText: "$FLASH_API_URL or http://localhost:8787" },
+  { name: "key", type: "string", placeholder: "<api-key>", description: "API key, sent as Authorization: Bearer", defaultText: "$FLASH_API_KEY, or the dev key for a local URL" },
+];
+
 export const ROUTER_ENV: Array<[string, string]> = [
   ["FLASH_ROUTER_URL", "the router's URL"],
   ["ADMIN_TOKEN", "the router's admin token"],
@@ -64,6 +70,17 @@ export function resolveRouterUrl(flagValue: string | undefined, env = process.en
     throw new UsageError(`router URL ${JSON.stringify(url)} is not a URL: pass --router http://host:port or set FLASH_ROUTER_URL`);
   }
   return url.replace(/\/+$/, "");
+}
+
+/** The API's base URL: flag, FLASH_API_URL, or the local stack. */
+export function resolveApiUrl(flagValue: string | undefined, env = process.env): string {
+  const url = (flagValue ?? env.FLASH_API_URL ?? DEFAULT_ROUTER_URL).replace(/\/+$/, "");
+  try {
+    new URL(url);
+  } catch {
+    throw new UsageError(`${JSON.stringify(url)} is not a URL: set FLASH_API_URL=https://... or pass --url`);
+  }
+  return url;
 }
 
 export function resolveAdminToken(flagValue: string | undefined, routerUrl: string, env = process.env): string {

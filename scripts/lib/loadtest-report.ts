@@ -3,6 +3,7 @@
 import type { CommandSpec } from "./cli.js";
 import type { Criterion, LoadSummary } from "./load-runner.js";
 import { formatTable, int, ms, pct } from "./table.js";
+import { API_OPTIONS } from "./config.js";
 
 export const LOADTEST_SPEC: CommandSpec = {
   name: "loadtest",
@@ -15,8 +16,7 @@ export const LOADTEST_SPEC: CommandSpec = {
     "prediction range and the v1 success criteria (p99 < 200 ms, errors < 1%, hit rate > 70%, range 0-100%).",
   ].join("\n"),
   options: [
-    { name: "url", type: "string", placeholder: "<url>", description: "the API or router base URL", defaultText: "$FLASH_API_URL or http://localhost:8787" },
-    { name: "key", type: "string", placeholder: "<api-key>", description: "API key sent as Authorization: Bearer", defaultText: "$FLASH_API_KEY, or the dev key for a local URL" },
+    ...API_OPTIONS,
     { name: "requests", short: "n", type: "string", placeholder: "<n>", description: "number of requests", defaultText: "1000" },
     { name: "concurrency", short: "c", type: "string", placeholder: "<n>", description: "requests in flight at once", defaultText: "10" },
     { name: "duration", type: "string", placeholder: "<duration>", description: "run for this long instead of a number of requests" },

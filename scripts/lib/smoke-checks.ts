@@ -6,6 +6,7 @@
  */
 
 import type { CommandSpec } from "./cli.js";
+import { API_OPTIONS } from "./config.js";
 
 export const VALIDATION_CASE = { total_capital_raised_usd: 1000000, funding_stage: "seed" } as const;
 
@@ -20,8 +21,7 @@ export const SMOKE_SPEC: CommandSpec = {
     "X-Flash-Version (needs an admin or tester token).",
   ].join("\n"),
   options: [
-    { name: "url", type: "string", placeholder: "<url>", description: "base URL to check", defaultText: "$FLASH_API_URL or http://localhost:8787" },
-    { name: "key", type: "string", placeholder: "<api-key>", description: "API key", defaultText: "$FLASH_API_KEY, or the dev key for a local URL" },
+    ...API_OPTIONS,
     { name: "override-token", type: "string", placeholder: "<token>", description: "admin or tester token for X-Flash-Version", defaultText: "$FLASH_OVERRIDE_TOKEN, $ADMIN_TOKEN, or the dev admin token for a local URL" },
     { name: "json", type: "boolean", description: "print the checks as JSON" },
   ],
