@@ -1,6 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { routerTestMiniflare } from "./test/router/support/api-workers.js";
+import { readDevVarsFile } from "./tools/local-stack/build.js";
 
 // wrangler and miniflare try to reach Cloudflare (request.cf data, telemetry); nothing outside
 // this machine is reachable here, so keep them local unless the caller says otherwise.
@@ -22,7 +23,14 @@ export default defineConfig({
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        // The API's tests get the documented development key the way `npm start` does: from
+        // .dev.vars.example (tests send it with env.FLASH_DEV_API_KEY; see test/worker/api-helpers.ts).
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { FLASH_DEV_API_KEY: readDevVarsFile(".dev.vars.example").FLASH_DEV_API_KEY ?? "", FLASH_DEV_KEY_RATE_LIMIT: "unlimited" } },
+          }),
+        ],
         test: {
           name: "worker",
           include: ["worker/**/*.test.ts", "test/worker/**/*.test.ts"],

@@ -8,6 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { calibrateProbability } from "../../core/calibration.js";
 import type { ModelManifest } from "../../core/manifest.js";
+import { generateApiKey, hashApiKey } from "../../worker/src/auth/index.js";
 import { StubModel, committedBundle, createTestApp, readJson } from "./api-helpers.js";
 
 const manifest = committedBundle.manifest as ModelManifest;
@@ -136,9 +137,18 @@ describe("fault injection (non-production only)", () => {
   });
 
   it("production ignores every fault variable", async () => {
-    const vars = { FLASH_ENVIRONMENT: "production", FAULT_ERROR_RATE: "1", FAULT_LATENCY_MS: "5000", FAULT_CONSTANT_PROBABILITY: "0.9" };
+    // Production refuses the development key: a real key record, as `npm run keys` writes it.
+    const key = generateApiKey();
+    const record = { id: "key_prodtest", name: "prod test", sha256: await hashApiKey(key), created_at: new Date().toISOString(), expires_at: null };
+    const vars = {
+      FLASH_ENVIRONMENT: "production",
+      FLASH_API_KEYS: JSON.stringify({ version: 1, keys: [record] }),
+      FAULT_ERROR_RATE: "1",
+      FAULT_LATENCY_MS: "5000",
+      FAULT_CONSTANT_PROBABILITY: "0.9",
+    };
     const started = Date.now();
-    const res = await app.post("/predict", V1_CASE, vars);
+    const res = await app.post("/predict", V1_CASE, vars, { authorization: `Bearer ${key}` });
     expect(res.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(2000);
     expect((await readJson(res)).success_probability).toBeCloseTo(normal, 9);

@@ -3,13 +3,22 @@
  * wrangler.toml (worker/worker-configuration.d.ts); dependencies are passed explicitly.
  */
 
+import type { AuthVariables } from "./auth/index.js";
+import type { CachedPrediction, PredictionCache } from "./cache/index.js";
 import type { ModelService } from "./model/model-service.js";
 
 export interface AppEnv {
   Bindings: Env;
+  /** `apiKey` (id, name, tier; never the key itself), set by requireApiKey. */
+  Variables: AuthVariables;
 }
 
 export interface AppDeps {
   /** The isolate's model (bundled in production, anything in tests). */
   readonly models: ModelService;
+  /**
+   * The prediction cache for a request's env. Default: the isolate's (`getPredictionCache`:
+   * Redis through Upstash when configured, else the in-isolate LRU). Tests pass their own.
+   */
+  readonly cache?: (env: Env) => PredictionCache<CachedPrediction>;
 }

@@ -58,23 +58,29 @@ export class FaultInjectedError extends Error {
   override readonly name = "FaultInjectedError";
 }
 
+/** What a log line says about the request: method, path and the API key's id (never the key). */
+function describeRequest(c: Context): string {
+  const keyId = (c.get("apiKey") as { id?: string } | undefined)?.id;
+  return `${c.req.method} ${c.req.path}${keyId ? ` (key ${keyId})` : ""}`;
+}
+
 /** The one onError: JSON for everything, logs only what is the server's fault (5xx). */
 export function handleError(err: Error, c: Context): Response {
   if (err instanceof HTTPException) {
-    if (err.status >= 500) console.error(`${c.req.method} ${c.req.path}: ${err.message}`);
+    if (err.status >= 500) console.error(`${describeRequest(c)}: ${err.message}`);
     const res = err.getResponse();
     if (res.headers.get("content-type")?.includes("application/json")) return res;
     return jsonResponse(buildErrorBody(err.status, "http_error", err.message || res.statusText), err.status);
   }
   if (err instanceof ModelUnavailableError) {
-    console.error(`${c.req.method} ${c.req.path}: model unavailable: ${err.message}`);
+    console.error(`${describeRequest(c)}: model unavailable: ${err.message}`);
     return jsonResponse(buildErrorBody(503, "model_unavailable", err.message), 503, { "retry-after": "5" });
   }
   if (err instanceof FaultInjectedError) {
-    console.error(`${c.req.method} ${c.req.path}: ${err.message}`);
+    console.error(`${describeRequest(c)}: ${err.message}`);
     return jsonResponse(buildErrorBody(500, "fault_injected", err.message), 500);
   }
-  console.error(`${c.req.method} ${c.req.path}: unhandled error`, err);
+  console.error(`${describeRequest(c)}: unhandled error`, err);
   return jsonResponse(buildErrorBody(500, "internal_error", "internal error; it was logged"), 500);
 }
 

@@ -1,39 +1,79 @@
 /**
  * From validated startups to predictions: the one place every /predict and /predict/batch
- * answer is computed, and the seam where the prediction cache plugs in.
+ * answer is computed, through the prediction cache.
  *
- * Today: no cache, everything is computed in one model run and marked BYPASS. With the cache
- * (worker/src/cache), this function becomes: build each item's key from the model's sha256 and
- * the canonical features, one getMany for the batch, predict only the misses (still one model
- * run), and write the misses back with `ctx.waitUntil(cache.setMany(...))`, never awaiting it.
- * What is cached is a `PredictionCore`: per-request fields (id, timestamp, timing, unknown-field
- * warnings, cache status) are added after this function, by the routes.
+ * Each startup's key is a hash of the served model's sha256 and its canonical validated features
+ * (worker/src/cache/cache-key.ts), so key order and spelling variants share an entry and a new
+ * model never reads an old model's answers. The whole batch is looked up in one round trip; only
+ * the misses are predicted, in ONE model run; what was computed is written back with
+ * `ctx.waitUntil`, off the response path. What is cached is a `PredictionCore`: per-request
+ * fields (id, timestamp, timing, unknown-field warnings, cache status) are added by the routes.
+ *
+ * Not cacheable (fault injection is on): the cache is neither read nor written and every answer
+ * is a BYPASS, so an injected answer can never be served later as a real one.
  */
 
 import type { Context } from "hono";
 import type { FeatureValues } from "../../core/encoding.js";
 import { predictStartups, type Model, type PredictionContext, type PredictionCore } from "../../core/predict.js";
 import type { AppEnv } from "./app-env.js";
+import {
+  buildPredictionCacheKey,
+  getOrComputeMany,
+  type CacheBypassReason,
+  type CacheStatus,
+  type CachedPrediction,
+  type PredictionCache,
+  type WaitUntil,
+} from "./cache/index.js";
 
-export type CacheStatus = "HIT" | "MISS" | "BYPASS";
+export type { CacheStatus } from "./cache/index.js";
 
 export interface ResolvedPrediction {
   readonly core: PredictionCore;
   readonly cache: CacheStatus;
+  readonly bypassReason?: CacheBypassReason | "faults";
 }
 
 export interface ResolvePredictionsOptions {
   readonly model: Model;
   readonly context: PredictionContext;
-  /** False under fault injection (constant probability): such answers must never be cached. */
+  readonly cache: PredictionCache<CachedPrediction>;
+  /** False under fault injection: such answers must never reach (or come from) a cache. */
   readonly cacheable: boolean;
 }
 
+/** `ctx.waitUntil` of the request; without an execution context (some tests) the write just runs. */
+export function waitUntilOf(c: Context<AppEnv>): WaitUntil {
+  let ctx: { waitUntil(promise: Promise<unknown>): void } | undefined;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    ctx = undefined;
+  }
+  return ctx ? (promise) => ctx.waitUntil(promise) : (promise) => void promise.catch(() => undefined);
+}
+
 export async function resolvePredictions(
-  _c: Context<AppEnv>,
+  c: Context<AppEnv>,
   items: readonly FeatureValues[],
   options: ResolvePredictionsOptions,
 ): Promise<ResolvedPrediction[]> {
-  const cores = await predictStartups(options.model, options.context, items);
-  return cores.map((core) => ({ core, cache: "BYPASS" }));
+  const { model, context } = options;
+  if (!options.cacheable) {
+    const cores = await predictStartups(model, context, items);
+    return cores.map((core) => ({ core, cache: "BYPASS", bypassReason: "faults" }));
+  }
+  const keys = items.map((values) => buildPredictionCacheKey(context.model.sha256, values));
+  const results = await getOrComputeMany(
+    options.cache,
+    keys,
+    async (positions) => (await predictStartups(model, context, positions.map((i) => items[i]!))) as unknown as CachedPrediction[],
+    waitUntilOf(c),
+  );
+  return results.map((r) => ({
+    core: r.value as unknown as PredictionCore,
+    cache: r.cache,
+    ...(r.bypassReason ? { bypassReason: r.bypassReason } : {}),
+  }));
 }

@@ -1,13 +1,14 @@
 /**
  * What every prediction route does before it predicts: apply injected faults (outside
- * production), make sure the model is loaded and is the one this deployment must serve, and
- * pick the prediction context (the constant-probability fault swaps the calibration).
+ * production), make sure the model is loaded and is the one this deployment must serve, pick
+ * the prediction context (the constant-probability fault swaps the calibration) and the cache.
  */
 
 import type { Context } from "hono";
 import { createPredictionContext, type PredictionContext } from "../../core/predict.js";
 import type { ParseOptions, ParseResult } from "../../core/requests.js";
 import type { AppDeps, AppEnv } from "./app-env.js";
+import { UpstashPredictionCache, getPredictionCache, type CachedPrediction, type PredictionCache } from "./cache/index.js";
 import { createClientError, createValidationError } from "./errors.js";
 import { applyFaults, readFaultConfig } from "./faults.js";
 import { MAX_BODY_BYTES, readJsonBody } from "./http/read-json.js";
@@ -16,7 +17,13 @@ import type { LoadedModel } from "./model/model-service.js";
 export interface Serving {
   readonly loaded: LoadedModel;
   readonly context: PredictionContext;
-  /** False when faults change the answers (they must never reach a cache). */
+  /** The cache for this request's env (the isolate's, unless the app was given another). */
+  readonly cache: PredictionCache<CachedPrediction>;
+  /**
+   * False while any fault switch is on: a fault-injected colour neither serves cached answers nor
+   * stores its own (blue and green serving the same model share Redis entries, so a constant
+   * probability would otherwise poison the healthy colour's answers). Never false in production.
+   */
   readonly cacheable: boolean;
 }
 
@@ -24,9 +31,25 @@ export async function prepareServing(c: Context<AppEnv>, deps: AppDeps): Promise
   const faults = readFaultConfig(c.env);
   await applyFaults(faults);
   const loaded = await deps.models.load(c.env.FLASH_MODEL_VERSION ?? "");
+  const cache = selectCache(c, deps);
   const constant = faults?.constantProbability;
-  if (constant === undefined) return { loaded, context: loaded.context, cacheable: true };
-  return { loaded, context: createPredictionContext(loaded.manifest, { constantProbability: constant }), cacheable: false };
+  const context = constant === undefined ? loaded.context : createPredictionContext(loaded.manifest, { constantProbability: constant });
+  return { loaded, context, cache, cacheable: faults === undefined };
+}
+
+/** The prediction cache for this request: the app's own when it was given one, else the isolate's. */
+export function selectCache(c: Context<AppEnv>, deps: AppDeps): PredictionCache<CachedPrediction> {
+  return deps.cache ? deps.cache(c.env) : getPredictionCache(c.env);
+}
+
+/** What /health says about the cache: which backend, its TTL, and the Redis breaker's state. */
+export function describeCache(cache: PredictionCache<CachedPrediction>): Record<string, unknown> {
+  const breaker = cache instanceof UpstashPredictionCache ? cache.breakerState : undefined;
+  return {
+    backend: cache.backend === "upstash" ? "redis" : "memory",
+    ttl_seconds: cache.ttlSeconds,
+    ...(breaker ? { breaker: breaker.state } : {}),
+  };
 }
 
 /** The request's JSON body checked by `parse` (honouring ?strict), or the 4xx that says why not. */

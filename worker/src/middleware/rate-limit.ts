@@ -55,7 +55,22 @@ export interface RateLimitOptions {
   readonly tierOf?: (c: Context) => string | undefined;
   readonly log?: (event: RateLimitEvent) => void;
   readonly warn?: (message: string) => void;
+  /** How to answer 429; default `{"error": "rate_limited", message, retry_after_seconds}` as JSON. */
+  readonly errorResponse?: (c: Context, init: RateLimitedInit) => Response | Promise<Response>;
   readonly now?: () => number;
+}
+
+export interface RateLimitedInit {
+  readonly status: 429;
+  readonly code: "rate_limited";
+  readonly message: string;
+  readonly retryAfterSeconds: number;
+  /** Retry-After and RateLimit-Policy. */
+  readonly headers: Record<string, string>;
+}
+
+function defaultErrorResponse(c: Context, init: RateLimitedInit): Response {
+  return c.json({ error: init.code, message: init.message, retry_after_seconds: init.retryAfterSeconds }, init.status, init.headers);
 }
 
 /** Seconds until the current fixed window ends (at least 1). */
@@ -76,6 +91,7 @@ export function rateLimitByKey(
   const tierOf = options.tierOf ?? ((c: Context) => (c.get("apiKey") as AuthVariables["apiKey"] | undefined)?.rateLimit);
   const log = options.log ?? (() => {});
   const now = options.now ?? Date.now;
+  const respond = options.errorResponse ?? defaultErrorResponse;
   const warn = (message: string) => {
     if (warnedOnce.has(message)) return;
     warnedOnce.add(message);
@@ -114,15 +130,13 @@ export function rateLimitByKey(
     if (!success) {
       const retryAfter = secondsUntilWindowEnds(now(), tier.periodSeconds);
       log({ keyId, tier: tierName, outcome: "limited" });
-      return c.json(
-        {
-          error: "rate_limited",
-          message: `Too many requests for this API key: the limit is ${tier.limit} requests per ${tier.periodSeconds} s (tier ${tierName}). Retry after ${retryAfter} s.`,
-          retry_after_seconds: retryAfter,
-        },
-        429,
-        { "retry-after": String(retryAfter), "ratelimit-policy": policy },
-      );
+      return respond(c, {
+        status: 429,
+        code: "rate_limited",
+        message: `Too many requests for this API key: the limit is ${tier.limit} requests per ${tier.periodSeconds} s (tier ${tierName}). Retry after ${retryAfter} s.`,
+        retryAfterSeconds: retryAfter,
+        headers: { "retry-after": String(retryAfter), "ratelimit-policy": policy },
+      });
     }
     log({ keyId, tier: tierName, outcome: "allowed" });
     await next();

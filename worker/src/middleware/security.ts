@@ -5,18 +5,14 @@
  *   `Cache-Control: no-store` on prediction routes so browsers and proxies keep no copy.
  * - corsFromAllowList(): CORS for the origins in CORS_ALLOWED_ORIGINS (comma-separated; empty
  *   means no cross-origin browser access), preflights answered before authentication.
- * - requireJson(): 415 unless a POST/PUT/PATCH says `Content-Type: application/json`.
- * - limitBody(): 413 above 64 KB, by Content-Length or by counting a streamed body.
- * - methodNotAllowed(): a 405 handler with `Allow`, for a route's other methods.
  *
- * Suggested wiring: app.use(securityHeaders(), corsFromAllowList(), requireApiKey(),
- * rateLimitByKey()); then per POST route `app.post("/predict", requireJson(), limitBody(), handler)`
- * (on the route, so `PUT /predict` gets its 405 rather than a 415) and
- * `app.on(["GET", "PUT", "DELETE", "PATCH"], "/predict", methodNotAllowed(["POST"]))`.
+ * Wired in worker/src/app.ts: securityHeaders, corsFromAllowList, requireApiKey, rateLimitByKey.
+ * JSON only (415), the body limit (413) and other methods (405) are not middleware here: the
+ * API has one implementation of each, where it reads bodies (worker/src/http/read-json.ts) and
+ * where it answers unknown routes (handleNotFound in worker/src/errors.ts).
  */
 
-import type { Context, Handler, MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 
@@ -102,50 +98,4 @@ export function corsFromAllowList(options: CorsFromAllowListOptions = {}): Middl
     ],
     maxAge: options.maxAgeSeconds ?? 600,
   });
-}
-
-function isJsonContentType(value: string | undefined): boolean {
-  if (!value) return false;
-  const type = value.split(";")[0]!.trim().toLowerCase();
-  return type === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(type);
-}
-
-export function requireJson(): MiddlewareHandler {
-  return createMiddleware(async (c, next) => {
-    const method = c.req.method;
-    if ((method === "POST" || method === "PUT" || method === "PATCH") && !isJsonContentType(c.req.header("content-type"))) {
-      const given = c.req.header("content-type");
-      return c.json(
-        {
-          error: "unsupported_media_type",
-          message: `Send JSON with \`Content-Type: application/json\`${given ? `; got ${JSON.stringify(given.slice(0, 100))}` : "; no Content-Type was sent"}.`,
-        },
-        415,
-        { accept: "application/json" },
-      );
-    }
-    return next();
-  });
-}
-
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
-
-export function limitBody(maxBytes: number = DEFAULT_MAX_BODY_BYTES): MiddlewareHandler {
-  return bodyLimit({
-    maxSize: maxBytes,
-    onError: (c) =>
-      c.json(
-        { error: "payload_too_large", message: `The request body is larger than ${maxBytes} bytes (${Math.round(maxBytes / 1024)} KB); send fewer or smaller items.` },
-        413,
-      ),
-  });
-}
-
-/** For `app.on([...other methods], path, methodNotAllowed(["POST"]))`: 405 with Allow. */
-export function methodNotAllowed(allowed: readonly string[]): Handler {
-  const allow = [...allowed, "OPTIONS"].join(", ");
-  return (c) =>
-    c.json({ error: "method_not_allowed", message: `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(" or ")}.` }, 405, {
-      allow,
-    });
 }

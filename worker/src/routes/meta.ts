@@ -11,6 +11,7 @@ import type { AppDeps, AppEnv } from "../app-env.js";
 import { renderDocsPage } from "../docs-page.js";
 import { ModelUnavailableError } from "../errors.js";
 import { readFaultConfig } from "../faults.js";
+import { describeCache, selectCache } from "../serving.js";
 
 /** The API's own version (the contract), distinct from the model's version. */
 export const API_VERSION = "1.0.0";
@@ -55,6 +56,7 @@ export function createMetaRoutes(deps: AppDeps): Hono<AppEnv> {
       environment: c.env.FLASH_ENVIRONMENT,
       model: { name: manifest.name, version: manifest.version, sha256: manifest.onnx?.sha256 },
       faults: readFaultConfig(c.env) ?? null,
+      cache: describeCache(selectCache(c, deps)),
     };
     try {
       await deps.models.load(c.env.FLASH_MODEL_VERSION ?? "");

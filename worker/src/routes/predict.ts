@@ -1,7 +1,8 @@
 /**
- * POST /predict and POST /predict/batch. Both validate every field, predict all valid startups
- * in one model run (through resolvePredictions, where the cache plugs in) and answer with the
- * headers the router reads.
+ * POST /predict and POST /predict/batch. Both validate every field, look every valid startup up
+ * in the prediction cache (one round trip for a whole batch), predict the misses in one model
+ * run (resolvePredictions) and answer with the headers the router reads. `X-Cache` and the
+ * body's `cache` say HIT, MISS or BYPASS; id, timestamp and timing are fresh on every answer.
  */
 
 import { Hono } from "hono";
@@ -54,6 +55,7 @@ export function createPredictRoutes(deps: AppDeps): Hono<AppEnv> {
     const [resolved] = await resolvePredictions(c, [startup.values], {
       model: serving.loaded.model,
       context: serving.context,
+      cache: serving.cache,
       cacheable: serving.cacheable,
     });
     const body = buildPredictionBody(resolved!.core, startup.warnings, resolved!.cache, startedAt);
@@ -73,7 +75,7 @@ export function createPredictRoutes(deps: AppDeps): Hono<AppEnv> {
     const resolved = await resolvePredictions(
       c,
       valid.map((v) => v.startup.values),
-      { model: serving.loaded.model, context: serving.context, cacheable: serving.cacheable },
+      { model: serving.loaded.model, context: serving.context, cache: serving.cache, cacheable: serving.cacheable },
     );
     const byIndex = new Map(valid.map((v, k) => [v.index, { startup: v.startup, resolved: resolved[k]! }]));
     const results = items.map((item, index) => {
@@ -85,6 +87,7 @@ export function createPredictRoutes(deps: AppDeps): Hono<AppEnv> {
       return { index, status: 200, prediction: buildPredictionBody(r.core, startup.warnings, r.cache, startedAt) };
     });
     const model = serving.context.model;
+    const cache = summariseCache(resolved.map((r) => r.cache));
     return c.json(
       {
         count: results.length,
@@ -92,11 +95,12 @@ export function createPredictRoutes(deps: AppDeps): Hono<AppEnv> {
         failed: results.length - valid.length,
         results,
         model,
+        cache,
         processing_time_ms: elapsedMs(startedAt),
         timestamp: new Date().toISOString(),
       },
       200,
-      { "X-Cache": summariseCache(resolved.map((r) => r.cache)), "X-Flash-Model-Version": model.version },
+      { "X-Cache": cache, "X-Flash-Model-Version": model.version },
     );
   });
 

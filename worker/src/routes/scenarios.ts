@@ -2,6 +2,10 @@
  * POST /scenarios: FLASH's what-if analysis. The base and every scenario are scored in one model
  * run; scenarios come back sorted by impact with recommendations. Without `scenarios` the
  * standard what-ifs that would improve this base are used.
+ *
+ * Not cached (always `X-Cache: BYPASS`, and `cache: "BYPASS"` in the body): what-ifs are
+ * exploratory and a key would have to cover the base and every change, so repeats are rare and
+ * entries would mostly spend Redis memory. The base alone is what /predict caches.
  */
 
 import { Hono } from "hono";
@@ -31,11 +35,12 @@ export function createScenarioRoutes(deps: AppDeps): Hono<AppEnv> {
         standard_scenarios: request.scenarios === undefined,
         warnings: request.base.warnings,
         model: serving.context.model,
+        cache: "BYPASS",
         processing_time_ms: elapsedMs(startedAt),
         timestamp: new Date().toISOString(),
       },
       200,
-      { "X-Flash-Model-Version": serving.context.model.version },
+      { "X-Cache": "BYPASS", "X-Flash-Model-Version": serving.context.model.version },
     );
   });
 
