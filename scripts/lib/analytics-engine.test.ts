@@ -28,7 +28,7 @@ describe("buildStatsQueries", () => {
     }
     expect(q.counts).toContain("SUM(_sample_interval) AS requests");
     expect(q.counts).toContain("SUM(_sample_interval * double3) AS fallbacks");
-    expect(q.latency).toContain("quantileExactWeighted(0.99, double1, _sample_interval) AS p99");
+    expect(q.latency).toContain("quantileExactWeighted(0.99)(double1, _sample_interval) AS p99");
     expect(q.predictions).toContain("SUM(_sample_interval * double2) AS sum_p");
     expect(q.predictions).toContain("floor(double2 * 20) AS bin");
   });

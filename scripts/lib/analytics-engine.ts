@@ -64,9 +64,9 @@ export function buildStatsQueries(dataset: string, windowSeconds: number): Analy
     latency: [
       "SELECT blob1 AS version,",
       "  SUM(_sample_interval) AS samples,",
-      "  quantileExactWeighted(0.50, double1, _sample_interval) AS p50,",
-      "  quantileExactWeighted(0.95, double1, _sample_interval) AS p95,",
-      "  quantileExactWeighted(0.99, double1, _sample_interval) AS p99",
+      "  quantileExactWeighted(0.50)(double1, _sample_interval) AS p50,",
+      "  quantileExactWeighted(0.95)(double1, _sample_interval) AS p95,",
+      "  quantileExactWeighted(0.99)(double1, _sample_interval) AS p99",
       `FROM ${table}`,
       `WHERE ${since}`,
       "GROUP BY version",
