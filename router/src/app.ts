@@ -1,10 +1,12 @@
 /**
- * The router app: middleware, route groups and the one error handler. index.ts builds the
- * isolate's instance; tests build more (each with its own RouterRuntime) to stand for isolates.
+ * The router app: the request log (outermost, one JSON line per request), middleware, route
+ * groups and the one error handler. index.ts builds the isolate's instance; tests build more
+ * (each with its own RouterRuntime) to stand for isolates.
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { RequestError, errorBody } from "./errors";
+import { logRequests } from "./middleware/request-log";
 import { adminRoutes } from "./routes/admin";
 import { healthRoutes } from "./routes/health";
 import { metricsRoutes } from "./routes/metrics";
@@ -14,6 +16,7 @@ import type { AppEnv } from "./types";
 
 export function createRouterApp(runtime: RouterRuntime = new RouterRuntime()): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use("*", logRequests());
   app.use("*", async (c, next) => {
     c.set("runtime", runtime);
     await next();
@@ -29,9 +32,7 @@ export function createRouterApp(runtime: RouterRuntime = new RouterRuntime()): H
     if (error instanceof HTTPException && error.status < 500) {
       return c.json(errorBody(error.status, "bad_request", error.message), error.status);
     }
-    console.error(
-      JSON.stringify({ level: "error", component: "router", message: "unhandled error", path: c.req.path, error: error instanceof Error ? error.stack : String(error) }),
-    );
+    // Logged by the request log (one line, with this error and its stack).
     return c.json(errorBody(500, "internal_error", "the router failed on this request; it has been logged"), 500);
   });
   return app;

@@ -1,10 +1,9 @@
 /**
- * What the router records about each answer: the isolate's metrics buffer (always), one
- * Analytics Engine data point (when the binding is configured) and one JSON log line (when
- * REQUEST_LOGS is on). Never the API key, never the features.
+ * What the router records about each answer of a version: the isolate's metrics buffer (always)
+ * and one Analytics Engine data point (when the binding is configured). The request's log line
+ * is written once per request, by middleware/request-log.ts, with a fallback's first failure in it.
  */
 import { buildDataPoint } from "./core/analytics";
-import type { Color } from "./core/split";
 import {
   parseCacheHeader,
   parseProbabilityHeader,
@@ -18,12 +17,8 @@ import type { Attempt } from "./upstream";
 export interface Observation {
   readonly attempt: Attempt;
   readonly route: string;
-  readonly method: string;
   /** This version failed and the request was retried on the other one. */
   readonly fellBack: boolean;
-  /** Set on the retry: the version that failed first. */
-  readonly fallbackFrom: Color | null;
-  readonly keyId: string | null;
 }
 
 /** The figures the router reads from an answer's headers. */
@@ -39,7 +34,7 @@ export function sampleOf(attempt: Attempt, fellBack: boolean): RequestSample {
   };
 }
 
-export function observe(runtime: RouterRuntime, env: Env, logRequests: boolean, obs: Observation): RequestSample {
+export function observe(runtime: RouterRuntime, env: Env, obs: Observation): RequestSample {
   const { attempt } = obs;
   const sample = sampleOf(attempt, obs.fellBack);
   runtime.metrics.record(attempt.color, runtime.now(), sample);
@@ -65,24 +60,5 @@ export function observe(runtime: RouterRuntime, env: Env, logRequests: boolean, 
     }
   }
 
-  if (logRequests || attempt.status >= 500) {
-    const line = {
-      time: new Date().toISOString(),
-      level: attempt.status >= 500 ? "error" : "info",
-      component: "router",
-      version: attempt.color,
-      method: obs.method,
-      route: obs.route,
-      status: attempt.status,
-      latency_ms: Math.round(attempt.latencyMs * 1000) / 1000,
-      cache: sample.cache,
-      key_id: obs.keyId,
-      prediction_id: attempt.response?.headers.get("x-flash-prediction-id") ?? attempt.response?.headers.get("x-request-id") ?? null,
-      ...(obs.fellBack ? { fell_back: true } : {}),
-      ...(obs.fallbackFrom ? { fallback_from: obs.fallbackFrom } : {}),
-      ...(attempt.error ? { error: attempt.error, timed_out: attempt.timedOut } : {}),
-    };
-    (attempt.status >= 500 ? console.error : console.log)(JSON.stringify(line));
-  }
   return sample;
 }

@@ -3,7 +3,7 @@
  * one onError. Routes live in routes/, the prediction logic in core/, the model in model/.
  * Dependencies come in as arguments, so tests build the same app around another model or cache.
  *
- * Order, outermost first: security headers (so every answer has them, errors included), CORS
+ * Order, outermost first: the request log (one JSON line per request, 5xx with the error), security headers (so every answer has them, errors included), CORS
  * (preflights answered before authentication), the API key (401/503), the per-key rate limit
  * (429). Their refusals are HTTPExceptions in the API's one JSON error shape, answered by onError.
  */
@@ -13,6 +13,7 @@ import type { AppDeps, AppEnv } from "./app-env.js";
 import { requireApiKey, type AuthEvent } from "./auth/index.js";
 import { createClientError, handleError, handleNotFound } from "./errors.js";
 import { rateLimitByKey } from "./middleware/rate-limit.js";
+import { logRequests } from "./middleware/request-log.js";
 import { corsFromAllowList, securityHeaders } from "./middleware/security.js";
 import { createMetaRoutes } from "./routes/meta.js";
 import { createPredictRoutes } from "./routes/predict.js";
@@ -31,6 +32,7 @@ function logAuthEvent(event: AuthEvent): void {
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use(logRequests());
   app.use(securityHeaders());
   app.use(corsFromAllowList());
   app.use(

@@ -1,7 +1,7 @@
 /**
  * Errors and their JSON form. Client mistakes are HTTPExceptions carrying a ready JSON answer
- * (4xx, never logged); server-side conditions are a few typed classes that `handleError` maps
- * to 5xx and logs. Every error body has the same shape:
+ * (4xx); server-side conditions are a few typed classes that `handleError` maps to 5xx (the
+ * request log writes them, with the error, in the request's one line). Every error body has the same shape:
  * `{"error": {"status", "code", "message", "issues"?: [{field, rule, message}]}}`.
  */
 
@@ -58,29 +58,23 @@ export class FaultInjectedError extends Error {
   override readonly name = "FaultInjectedError";
 }
 
-/** What a log line says about the request: method, path and the API key's id (never the key). */
-function describeRequest(c: Context): string {
-  const keyId = (c.get("apiKey") as { id?: string } | undefined)?.id;
-  return `${c.req.method} ${c.req.path}${keyId ? ` (key ${keyId})` : ""}`;
-}
-
-/** The one onError: JSON for everything, logs only what is the server's fault (5xx). */
-export function handleError(err: Error, c: Context): Response {
+/**
+ * The one onError: JSON for everything. It logs nothing itself: the request log
+ * (middleware/request-log.ts) writes the request's one line, and for a 5xx that line carries
+ * this error (Hono keeps it in `c.error`), so a failure is one line, not two.
+ */
+export function handleError(err: Error, _c: Context): Response {
   if (err instanceof HTTPException) {
-    if (err.status >= 500) console.error(`${describeRequest(c)}: ${err.message}`);
     const res = err.getResponse();
     if (res.headers.get("content-type")?.includes("application/json")) return res;
     return jsonResponse(buildErrorBody(err.status, "http_error", err.message || res.statusText), err.status);
   }
   if (err instanceof ModelUnavailableError) {
-    console.error(`${describeRequest(c)}: model unavailable: ${err.message}`);
     return jsonResponse(buildErrorBody(503, "model_unavailable", err.message), 503, { "retry-after": "5" });
   }
   if (err instanceof FaultInjectedError) {
-    console.error(`${describeRequest(c)}: ${err.message}`);
     return jsonResponse(buildErrorBody(500, "fault_injected", err.message), 500);
   }
-  console.error(`${describeRequest(c)}: unhandled error`, err);
   return jsonResponse(buildErrorBody(500, "internal_error", "internal error; it was logged"), 500);
 }
 

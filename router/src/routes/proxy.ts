@@ -12,7 +12,7 @@ import { RequestError, errorBody } from "../errors";
 import { scheduleFlush } from "../metrics/flush";
 import { observe } from "../observe";
 import { runShadow } from "../shadow";
-import type { AppEnv } from "../types";
+import type { AppEnv, ProxyLog } from "../types";
 import { attemptFailed, callVersion, discard, toOutgoing, type Attempt } from "../upstream";
 
 /** The forced colour of an `X-Flash-Version` request, after checking the caller may force it. */
@@ -94,17 +94,19 @@ proxyRoutes.all("*", async (c) => {
   // A forced request is never retried elsewhere: a tester must see the version they asked for.
   const fallback = config.fallbackEnabled && !forced;
   const outgoing = await toOutgoing(request, fallback || shadow);
-  const base = { route, method: request.method, keyId: key.apiKeyId };
 
   let final = await callVersion(env, routing.color, outgoing, config.upstreamTimeoutMs, runtime.now);
   let fallbackFrom: Color | null = null;
+  let failed: ProxyLog["fallback"] = null;
   if (fallback && attemptFailed(final)) {
-    observe(runtime, env, config.requestLogs, { ...base, attempt: final, fellBack: true, fallbackFrom: null });
+    observe(runtime, env, { route, attempt: final, fellBack: true });
     discard(final);
     fallbackFrom = final.color;
+    failed = { from: final.color, status: final.status, error: final.error };
     final = await callVersion(env, otherColor(final.color), outgoing, config.upstreamTimeoutMs, runtime.now);
   }
-  const sample = observe(runtime, env, config.requestLogs, { ...base, attempt: final, fellBack: false, fallbackFrom });
+  const sample = observe(runtime, env, { route, attempt: final, fellBack: false });
+  c.set("proxyLog", { keyId: key.apiKeyId, upstreamError: final.error, fallback: failed });
 
   if (shadow && fallbackFrom === null && !attemptFailed(final) && sample.probability !== null) {
     c.executionCtx.waitUntil(runShadow(runtime, env, outgoing, split.candidate, sample, config.upstreamTimeoutMs));

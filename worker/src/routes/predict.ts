@@ -64,6 +64,7 @@ export function createPredictRoutes(deps: AppDeps): Hono<AppEnv> {
       "X-Flash-Probability": String(Math.round(body.success_probability * 1e6) / 1e6),
       "X-Flash-Verdict": body.verdict_code,
       "X-Flash-Model-Version": body.model.version,
+      "X-Flash-Prediction-Id": body.prediction_id,
     });
   });
 
