@@ -5,27 +5,168 @@
  *
  * Measures: the bridge's round trip from Node (raw HTTP and @upstash/redis), the cache's HIT and
  * MISS per call inside the Worker (Upstash and in-isolate), a 100-key batch (one MGET), whole
- * requests against an empty Worker, and the hit rate of a repeat-heavy request mix.
+ * requests against an empty Worker, and the hit rate of a repeat-heavy request mix. Then the real
+ * API (built as `wrangler deploy` builds it, Redis configured): whole POST /predict answers that
+ * are cache MISSes (distinct bodies) against HITs (a primed pool, repeated) and the empty Worker,
+ * at concurrency 1 and 10, over keep-alive HTTP to the Workers' own sockets (scripts/bench/load.ts).
+ * Inside workerd, performance.now() only advances on I/O, so per-call figures are whole ms.
  */
 
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { Miniflare } from "miniflare";
+import { Log, LogLevel, Miniflare } from "miniflare";
 import { Redis } from "@upstash/redis";
+import { BodySupply, makeDistinctBodies, repeatBodies } from "../../scripts/bench/bodies.js";
+import { closeConnections, compareLoad, sendLoad, type LoadResult, type Target } from "../../scripts/bench/load.js";
+import { REPO_ROOT, buildWorker, readLocalSecrets } from "../local-stack/build.js";
+import { apiWorkerOptions } from "../local-stack/stack.js";
 import { startRedisStack } from "./stack.js";
 
-const HELP = `Usage: npm run bench:cache -- [--requests N] [--mix N] [--json]
+const EMPTY_WORKER = `export default { async fetch() { return new Response('{"ok":true}', { headers: { "content-type": "application/json" } }); } };`;
+
+const HELP = `Usage: npm run bench:cache -- [--requests N] [--mix N] [--api-requests N] [--no-api] [--json]
 
 Benchmarks the prediction cache on workerd against redis-server through the Upstash bridge.
-  --requests <n>  timed calls per measurement (default 400)
-  --mix <n>       requests in the repeat-heavy mix (default 5000)
-  --json          print the figures as one JSON object
-  -h, --help      this help
+  --requests <n>      timed calls per measurement (default 400)
+  --mix <n>           requests in the repeat-heavy mix (default 5000)
+  --api-requests <n>  whole /predict requests per path and concurrency, MISS vs HIT on the real
+                      API with Redis (default 1000; the API is built with wrangler first)
+  --no-api            skip the whole-request part
+  --json              print the figures as one JSON object
+  -h, --help          this help
 `;
+
+const COMPAT_DATE = "2026-04-20";
+
+export interface ApiCacheFigures {
+  readonly concurrency: number;
+  readonly floor: LoadResult;
+  readonly miss: LoadResult;
+  readonly hit: LoadResult;
+}
+
+/**
+ * Whole POST /predict on the real API with Redis configured: MISS (bodies never sent before)
+ * against HIT (a pool sent once to prime the cache, then repeated), with the empty Worker as the
+ * floor, the three alternating in rounds so load from elsewhere hits them alike.
+ */
+async function measureApiWithRedis(requests: number, progress: (text: string) => void): Promise<ApiCacheFigures[]> {
+  const dir = fs.mkdtempSync(path.join(REPO_ROOT, ".wrangler", "bench-cache-api-"));
+  let mf: Miniflare | undefined;
+  // Redis and its bridge in a process of their own (as `npm start` and Upstash are), so the
+  // bridge does not share this load generator's event loop.
+  progress("starting redis-server and the bridge in their own process (npm run redis)…");
+  const stack = await spawnRedisProcess();
+  try {
+    progress("building the API (wrangler deploy --dry-run)…");
+    const api = await buildWorker({ configPath: "wrangler.toml", outDir: path.relative(REPO_ROOT, dir) });
+    const secrets = readLocalSecrets();
+    const apiKey = secrets.FLASH_DEV_API_KEY;
+    if (!apiKey) throw new Error("no FLASH_DEV_API_KEY in .dev.vars or .dev.vars.example: the API would answer 401");
+    const headers = { authorization: `Bearer ${apiKey}` };
+    const socket = () => [{ host: "127.0.0.1", port: 0 }];
+    progress("starting the API (Redis configured) and an empty Worker on workerd…");
+    mf = new Miniflare({
+      log: new Log(LogLevel.WARN),
+      cf: false,
+      handleStructuredLogs: () => undefined,
+      workers: [
+        {
+          ...apiWorkerOptions(api, "blue", {
+            secrets: { ...secrets, FLASH_DEV_KEY_RATE_LIMIT: "unlimited" },
+            vars: { UPSTASH_REDIS_REST_URL: stack.url, UPSTASH_REDIS_REST_TOKEN: stack.token },
+          }),
+          unsafeDirectSockets: socket(),
+        },
+        { name: "empty", modules: true, script: EMPTY_WORKER, compatibilityDate: COMPAT_DATE, unsafeDirectSockets: socket() },
+      ],
+    });
+    await mf.ready;
+    const target = async (name: string, worker: string): Promise<Target> => ({ name, origin: (await mf!.unsafeGetDirectURL(worker)).origin, pid: undefined });
+    const apiTarget = await target("API with Redis", "flash-api-blue");
+    const floorTarget = await target("empty Worker", "empty");
+    const health = await fetch(`${apiTarget.origin}/health`);
+    const cache = ((await health.json()) as { cache?: { backend?: string } }).cache?.backend;
+    if (cache !== "redis") throw new Error(`the API does not use Redis (its /health says cache ${JSON.stringify(cache)})`);
+
+    const rounds = 5;
+    const per = Math.max(1, Math.floor(requests / rounds));
+    const supply = new BodySupply(makeDistinctBodies(300 + 2 * rounds * per + 64, 20260427));
+    progress("warming both Workers and priming the cache with 64 bodies…");
+    await sendLoad(floorTarget, "/predict", supply.take(200), 10, headers);
+    await sendLoad(apiTarget, "/predict", supply.take(100), 10, headers);
+    const pool = supply.take(64);
+    // A burst of cold requests can spend the 50 ms budget and open the breaker (every lookup a
+    // BYPASS for its cool-down, nothing stored): prime until every pool body answers HIT.
+    let hits = 0;
+    const deadline = Date.now() + 60_000;
+    while (hits < pool.length) {
+      if (Date.now() > deadline) throw new Error(`could not prime the cache: ${hits} of ${pool.length} bodies HIT after 60 s (is Redis too slow for the 50 ms budget?)`);
+      const health = (await (await fetch(`${apiTarget.origin}/health`)).json()) as { cache?: { breaker?: string } };
+      if (health.cache?.breaker === "open") {
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      const primed = await sendLoad(apiTarget, "/predict", pool, 1, headers);
+      if (primed.errors > 0) throw new Error(`priming the cache failed: ${primed.firstError}`);
+      hits = (await sendLoad(apiTarget, "/predict", pool, 1, headers)).cacheHits;
+    }
+    const figures: ApiCacheFigures[] = [];
+    for (const concurrency of [1, 10]) {
+      progress(`whole /predict at concurrency ${concurrency}: ${per * rounds} each of empty Worker, MISS and HIT, in ${rounds} rounds…`);
+      const [floor, miss, hit] = await compareLoad(
+        [
+          { target: floorTarget, path: "/predict", bodies: () => repeatBodies(pool, per) },
+          { target: apiTarget, path: "/predict", bodies: () => supply.take(per) },
+          { target: apiTarget, path: "/predict", bodies: () => repeatBodies(pool, per) },
+        ],
+        concurrency,
+        rounds,
+        headers,
+      );
+      figures.push({ concurrency, floor: floor!, miss: miss!, hit: hit! });
+    }
+    return figures;
+  } finally {
+    closeConnections();
+    await mf?.dispose();
+    await stack.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `npm run redis -- --port 0 --json` as a child process; stopped by its PID. */
+async function spawnRedisProcess(): Promise<{ url: string; token: string; stop(): Promise<void> }> {
+  const tsx = path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+  const cli = path.join(REPO_ROOT, "tools", "upstash-bridge", "cli.ts");
+  const child = spawn(process.execPath, [tsx, cli, "--port", "0", "--json", "--no-install"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const nl = out.indexOf("\n");
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    child.once("exit", (code) => reject(new Error(`npm run redis exited with ${code}: ${stderr.trim()}`)));
+  });
+  const { url, token } = JSON.parse(line) as { url: string; token: string };
+  return {
+    url,
+    token,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGINT");
+      await exited;
+    },
+  };
+}
 
 /** A /predict answer of realistic size, without per-request fields (what the cache stores). */
 function samplePrediction(): Record<string, unknown> {
@@ -81,7 +222,14 @@ function zipfSampler(n: number, s: number, seed: number) {
 export async function main(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...argv],
-    options: { requests: { type: "string", default: "400" }, mix: { type: "string", default: "5000" }, json: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
+    options: {
+      requests: { type: "string", default: "400" },
+      mix: { type: "string", default: "5000" },
+      "api-requests": { type: "string", default: "1000" },
+      "no-api": { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -89,6 +237,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const n = Number(values.requests);
   const mixN = Number(values.mix);
+  const apiN = Number(values["api-requests"]);
+  for (const [name, value] of [["--requests", n], ["--mix", mixN], ["--api-requests", apiN]] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      process.stderr.write(`bench:cache: ${name} must be a positive whole number\n\n${HELP}`);
+      return 2;
+    }
+  }
   const progress = (text: string) => {
     if (!values.json) process.stderr.write(`${text}\n`);
   };
@@ -140,10 +295,10 @@ export async function main(argv: readonly string[]): Promise<number> {
           modules: true,
           scriptPath: path.join(outDir, "cache-worker.js"),
           modulesRoot: outDir,
-          compatibilityDate: "2026-04-20",
+          compatibilityDate: COMPAT_DATE,
           bindings: { UPSTASH_REDIS_REST_URL: stack.url, UPSTASH_REDIS_REST_TOKEN: stack.token, VALUE_JSON: valueJson },
         },
-        { name: "empty", modules: true, script: "export default { fetch() { return new Response('ok'); } }", compatibilityDate: "2026-04-20" },
+        { name: "empty", modules: true, script: EMPTY_WORKER, compatibilityDate: COMPAT_DATE },
       ],
     });
     // Miniflare types these with the Workers types; the calls here only need fetch.
@@ -199,6 +354,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       memory_hit: await measure("in-isolate HIT inside workerd", () => "backend=memory&op=get&key=bench:hit", "HIT"),
       upstash_batch_100: await measure("Upstash 100-key MGET inside workerd", (i) => `backend=upstash&op=getMany&n=100&key=bench:batch:${i % 5}`, "MISS"),
       mix: { requests: mixN, distinct: 0, hits: 0, hit_rate: 0 },
+      api_predict: [] as ApiCacheFigures[],
     };
 
     // 3. A repeat-heavy mix: 2,000 distinct startups, Zipf-distributed (s = 1.1), lookup + write on miss.
@@ -213,6 +369,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (r.status === "HIT") hits++;
     }
     results.mix = { requests: mixN, distinct: seen.size, hits, hit_rate: hits / mixN };
+    await mf.dispose();
+    mf = undefined;
+
+    // 4. Whole /predict answers of the real API with Redis: MISS vs HIT.
+    if (!values["no-api"]) results.api_predict = await measureApiWithRedis(apiN, progress);
 
     if (values.json) {
       process.stdout.write(`${JSON.stringify(results)}\n`);
@@ -232,6 +393,17 @@ export async function main(argv: readonly string[]): Promise<number> {
           .filter(([, r]) => typeof r === "object" && r !== null && "unexpected" in r && Object.keys(r.unexpected).length > 0)
           .map(([name, r]) => `note: ${name} had answers other than expected (left out of the figures): ${JSON.stringify((r as { unexpected: unknown }).unexpected)}`),
         `repeat-heavy mix: ${results.mix.hits}/${results.mix.requests} hits over ${results.mix.distinct} distinct startups = ${(results.mix.hit_rate * 100).toFixed(1)} % hit rate`,
+        ...results.api_predict.flatMap((a) => {
+          const row = (label: string, r: LoadResult) =>
+            `  ${label.padEnd(36)} p50 ${r.p50.toFixed(2).padStart(6)} ms  p99 ${r.p99.toFixed(2).padStart(6)} ms  ${r.rps.toFixed(0).padStart(5)} req/s  X-Cache HIT ${(r.hitRate * 100).toFixed(0).padStart(3)} %  errors ${r.errors}`;
+          return [
+            "",
+            `whole POST /predict, the API with Redis, concurrency ${a.concurrency} (${a.miss.requests} requests each, keep-alive HTTP):`,
+            row("empty Worker (floor)", a.floor),
+            row("API, cache MISS (distinct bodies)", a.miss),
+            row("API, cache HIT (repeated bodies)", a.hit),
+          ];
+        }),
         "",
         `(${n} timed calls each, concurrency 1, value ${valueJson.length} bytes; Node ${process.version}, ${os.cpus().length} cores)`,
       ];
