@@ -3,9 +3,10 @@
  * one onError. Routes live in routes/, the prediction logic in core/, the model in model/.
  * Dependencies come in as arguments, so tests build the same app around another model or cache.
  *
- * Order, outermost first: the request log (one JSON line per request, 5xx with the error), security headers (so every answer has them, errors included), CORS
- * (preflights answered before authentication), the API key (401/503), the per-key rate limit
- * (429). Their refusals are HTTPExceptions in the API's one JSON error shape, answered by onError.
+ * Order, outermost first: the request log (one JSON line per request, a 5xx with its error),
+ * security headers (so every answer has them, errors included), CORS (preflights answered
+ * before authentication), the API key (401/503), the per-key rate limit (429). Their refusals
+ * are HTTPExceptions in the API's one JSON error shape, answered by onError.
  */
 
 import { Hono } from "hono";
