@@ -6,6 +6,7 @@
  */
 
 import type { LoadResult } from "./load.js";
+import type { MachineInfo } from "./machine.js";
 import type { ModelCostResult } from "./model-cost.js";
 
 export const PATHS = ["floor", "api", "router", "cache"] as const;
@@ -45,13 +46,7 @@ export interface FirstPrediction {
   readonly secondMs: number;
 }
 
-export interface Machine {
-  readonly cpuModel: string;
-  readonly cores: number;
-  readonly memoryGiB: number;
-  readonly node: string;
-  readonly workerd: string;
-  readonly os: string;
+export interface Machine extends MachineInfo {
   readonly loadStart: readonly number[];
   readonly loadEnd: readonly number[];
 }
