@@ -179,6 +179,7 @@ function buildSchemas(): Record<string, Schema> {
           },
         },
         model: ref("ModelRef"),
+        cache: { type: "string", enum: ["HIT", "MISS", "BYPASS"], description: "All items HIT, all BYPASS, else MISS; each prediction has its own." },
         processing_time_ms: { type: "number" },
         timestamp: { type: "string", format: "date-time" },
       },
@@ -233,6 +234,7 @@ function buildSchemas(): Record<string, Schema> {
         },
         warnings: { type: "array", items: ref("Warning") },
         model: ref("ModelRef"),
+        cache: { type: "string", enum: ["BYPASS"], description: "What-ifs are not cached." },
         processing_time_ms: { type: "number" },
         timestamp: { type: "string", format: "date-time" },
       },
@@ -246,18 +248,40 @@ function buildSchemas(): Record<string, Schema> {
         color: { type: "string" },
         environment: { type: "string" },
         model: ref("ModelRef"),
+        faults: { type: ["object", "null"], description: "Active fault injection (never in production)." },
+        cache: {
+          type: "object",
+          properties: {
+            backend: { type: "string", enum: ["redis", "memory"] },
+            ttl_seconds: { type: "integer" },
+            breaker: { type: "string", enum: ["closed", "open", "half_open"], description: "Redis only: open means Redis is skipped for a while after failures." },
+          },
+        },
         reason: { type: "string" },
       },
     },
   };
 }
 
+/** Answers of every route that needs an API key. */
+const keyErrors = {
+  "401": json(ref("Error"), "Missing, malformed, unknown, expired or revoked API key; WWW-Authenticate says which."),
+  "429": {
+    ...json(ref("Error"), "Over this key's rate limit (default 100 requests per 10 s)."),
+    headers: { "Retry-After": { schema: { type: "integer" }, description: "Seconds until the window ends." } },
+  },
+};
+
+/** For /health, /openapi.json and /docs: no API key needed. */
+const noKey = { security: [] as unknown[] };
+
 const errors = {
+  ...keyErrors,
   "400": json(ref("Error"), "Malformed JSON, empty body, or not an object."),
   "413": json(ref("Error"), "Body over 64 KB (256 KB for /predict/batch)."),
   "415": json(ref("Error"), "Content-Type is not application/json."),
   "422": json(ref("Error"), "Invalid features; every problem is listed with its field and rule."),
-  "503": json(ref("Error"), "The model is not available (failed to load or checksum mismatch)."),
+  "503": json(ref("Error"), "The model is not available (failed to load or checksum mismatch), or a production deployment has no API keys configured."),
 };
 
 const strictParameter = {
@@ -313,18 +337,25 @@ export function buildOpenApiDocument(options: { version: string; serverUrl?: str
         },
       },
       "/features": {
-        get: { summary: "The 45 features: names, types, ranges, units, categories, descriptions", responses: { "200": { description: "The schema." } } },
+        get: { summary: "The 45 features: names, types, ranges, units, categories, descriptions", responses: { "200": { description: "The schema." }, ...keyErrors } },
       },
-      "/model": { get: { summary: "The model card as JSON: manifest and test metrics", responses: { "200": { description: "The manifest." } } } },
+      "/model": { get: { summary: "The model card as JSON: manifest and test metrics", responses: { "200": { description: "The manifest." }, ...keyErrors } } },
       "/health": {
         get: {
-          summary: "Liveness and model status",
+          ...noKey,
+          summary: "Liveness, model and cache status",
           responses: { "200": json(ref("Health"), "Ready."), "503": json(ref("Health"), "The model cannot serve.") },
         },
       },
-      "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1." } } } },
-      "/docs": { get: { summary: "Human-readable API docs", responses: { "200": { description: "HTML." } } } },
+      "/openapi.json": { get: { ...noKey, summary: "This document", responses: { "200": { description: "OpenAPI 3.1." } } } },
+      "/docs": { get: { ...noKey, summary: "Human-readable API docs", responses: { "200": { description: "HTML." } } } },
     },
-    components: { schemas: buildSchemas() },
+    security: [{ apiKey: [] }],
+    components: {
+      schemas: buildSchemas(),
+      securitySchemes: {
+        apiKey: { type: "http", scheme: "bearer", description: "An API key (`npm run keys -- create`); locally FLASH_DEV_API_KEY from .dev.vars.example." },
+      },
+    },
   };
 }

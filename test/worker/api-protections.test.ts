@@ -8,7 +8,7 @@
 
 import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { generateApiKey, hashApiKey, type ApiKeyRecord } from "../../worker/src/auth/index.js";
+import { DEFAULT_EXEMPT_PATHS, generateApiKey, hashApiKey, type ApiKeyRecord } from "../../worker/src/auth/index.js";
 import { BASE, DEV_API_KEY, StubModel, createTestApp, readJson } from "./api-helpers.js";
 
 const DAY = 24 * 3600 * 1000;
@@ -93,6 +93,20 @@ describe("API keys on the API", () => {
     }
     for (const path of ["/", "/features", "/model", "/nope"]) {
       expect((await app.fetch(path, { headers: { authorization: "" } })).status, path).toBe(401);
+    }
+  });
+
+  it("the OpenAPI document says the same: bearer keys everywhere except the open paths", async () => {
+    const doc = await readJson(await app.fetch("/openapi.json", { headers: { authorization: "" } }));
+    expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.security).toEqual([{ apiKey: [] }]);
+    const open = Object.entries(doc.paths as Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>)
+      .filter(([, ops]) => Object.values(ops).every((op) => Array.isArray(op.security) && op.security.length === 0))
+      .map(([path]) => path);
+    expect(open.sort()).toEqual([...DEFAULT_EXEMPT_PATHS].sort());
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>)) {
+      if (open.includes(path)) continue;
+      for (const op of Object.values(ops)) expect(Object.keys(op.responses), path).toEqual(expect.arrayContaining(["401", "429"]));
     }
   });
 

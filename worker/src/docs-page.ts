@@ -50,8 +50,12 @@ th{background:#f4f4f4}code,pre{background:#f6f6f6;border-radius:3px}pre{padding:
 <p>Scores a startup's chance of success from 45 CAMP features with a calibrated tree model
 (model <code>${model}</code>). Machine-readable contract: <a href="/openapi.json">/openapi.json</a>.</p>
 <h2>Try it</h2>
-<pre>curl -s ${escapeHtml(origin)}/predict -H 'content-type: application/json' \\
-  -d '{"total_capital_raised_usd": 1000000, "funding_stage": "seed"}'</pre>
+<pre>curl -s ${escapeHtml(origin)}/predict -H "Authorization: Bearer $FLASH_API_KEY" \\
+  -H 'content-type: application/json' -d '{"total_capital_raised_usd": 1000000, "funding_stage": "seed"}'</pre>
+<p>Every endpoint but <code>/health</code>, <code>/openapi.json</code> and this page needs an API key as
+<code>Authorization: Bearer &lt;key&gt;</code> (401 without one). Each key has a rate limit (429 with
+<code>Retry-After</code> beyond it). Predictions are cached: <code>X-Cache</code> and the body's <code>cache</code>
+say HIT, MISS or BYPASS.</p>
 <h2>Endpoints</h2>
 <table><tr><th>method</th><th>path</th><th>what</th></tr>
 ${endpoints}
