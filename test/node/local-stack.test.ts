@@ -42,6 +42,20 @@ describe("the local stack", () => {
     const routed = await predict(stack.routerUrl);
     expect(routed.status).toBe(200);
     expect(routed.headers.get("x-flash-version")).toBe("blue");
+    // The API really uses the cache the launcher announced (its /health says which), and it caches.
+    const blueHealth = (await (await fetch(`${stack.blueUrl}/health`)).json()) as { cache: { backend: string } };
+    expect(blueHealth.cache.backend).toBe(stack.cache === "redis" ? "redis" : "memory");
+    const unique = { total_capital_raised_usd: 1_000_000 + Math.floor(Math.random() * 1e9), funding_stage: "seed" };
+    const twice = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${stack.blueUrl}/predict`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${stack.devApiKey}`, "content-type": "application/json" },
+        body: JSON.stringify(unique),
+      });
+      twice.push(res.headers.get("x-cache"));
+    }
+    expect(twice).toEqual(["MISS", "HIT"]);
     // Both deployments serve the same bundled model.
     const [b, g] = await Promise.all([fetch(`${stack.blueUrl}/health`), fetch(`${stack.greenUrl}/health`)]);
     expect(((await b.json()) as any).model.version).toBe(((await g.json()) as any).model.version);
