@@ -251,11 +251,17 @@ describe("a Redis that goes away (a private redis-server for this file)", () => 
     }
   }
 
-  it("stopped in the middle: every request still 200 with BYPASS; back: MISS, then HIT again", async () => {
-    const { app } = await stubApp("redis-stop");
+  /** An app on the private Redis and a startup it has cached (MISS, then HIT) while Redis was up. */
+  async function appWithCachedStartup(tag: string) {
+    const { app } = await stubApp(tag);
     const known = freshStartup();
     expect((await app.post("/predict", known, vars)).headers.get("X-Cache")).toBe("MISS");
     expect((await app.post("/predict", known, vars)).headers.get("X-Cache")).toBe("HIT");
+    return { app, known };
+  }
+
+  it("stopped in the middle: every request still 200 with BYPASS; back: MISS, then HIT again", async () => {
+    const { app, known } = await appWithCachedStartup("redis-stop");
 
     await privateRedis.control("stop");
     const answers: { status: number; cache: string | null; body: string }[] = [];
@@ -275,10 +281,7 @@ describe("a Redis that goes away (a private redis-server for this file)", () => 
   });
 
   it("hung (paused) in the middle: answers within the time budget as BYPASS; resumed: HIT from what it held", async () => {
-    const { app } = await stubApp("redis-pause");
-    const known = freshStartup();
-    expect((await app.post("/predict", known, vars)).headers.get("X-Cache")).toBe("MISS");
-    expect((await app.post("/predict", known, vars)).headers.get("X-Cache")).toBe("HIT");
+    const { app, known } = await appWithCachedStartup("redis-pause");
 
     await privateRedis.control("pause");
     try {
