@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { LoadResult } from "./load.js";
 import { percentile, summariseLoad, type LoadSample } from "./load.js";
-import { PATHS, PATH_LABELS, computeFigures, judge, renderReport, spreadOf, type BenchData, type PathName, type RunResult } from "./report.js";
+import { PATHS, PATH_LABELS, computeFigures, explainMiss, judge, renderReport, spreadOf, type BenchData, type PathName, type RunResult } from "./report.js";
 
 function load(rps: number, p50: number, p99: number, cpu: number, hitRate = 0): LoadResult {
   return { concurrency: 1, requests: 1000, errors: 0, firstError: null, hitRate, rps, p50, p99, workerCpuMsPerRequest: cpu, clientCpuMsPerRequest: 0.2 };
@@ -39,6 +39,7 @@ function data(overrides: Partial<BenchData> = {}): BenchData {
       trees: 568,
       cold: [{ startup_ms: 1500, sha256_ms: 1, ort_runtime_ms: 200, before_instantiate_ms: 5, wasm_instantiate_ms: 10, after_instantiate_ms: 185, session_ms: 30, first_run_ms: 12, second_run_ms: 1 }],
     },
+    rowsPerPredict: 18,
     notes: ["Prediction cache: in-isolate."],
     ...overrides,
   };
@@ -142,11 +143,18 @@ describe("renderReport", () => {
     expect(why).toContain("10 / requests/s (4.4 ms at 2250/s)");
     expect(why).toContain("568 trees");
     expect(why).not.toContain("**first prediction");
+    const d = data();
+    const figures = computeFigures(d);
+    const apiRps = figures.targets.find((t) => t.id === "api-rps")!;
+    // 45 us + 17 rows x 6 us per row = 147 us of onnxruntime per /predict
+    expect(explainMiss(apiRps, d, figures)).toContain("18.0 rows on average, in one batch (about 147 us)");
   });
 
   it("says when the machine was loaded", () => {
-    const loaded = renderReport(data({ machine: { ...data().machine, loadStart: [7.5, 8, 8] } }));
+    const loaded = renderReport(data({ machine: { ...data().machine, loadStart: [1.2, 8, 8] } }));
     expect(loaded).toContain("**The machine was loaded**");
+    // Its own load at the end does not count: the benchmark keeps both cores busy.
+    expect(renderReport(data({ machine: { ...data().machine, loadEnd: [3, 2, 2] } }))).not.toContain("The machine was loaded");
   });
 });
 
