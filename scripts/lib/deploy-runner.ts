@@ -29,7 +29,13 @@ export async function checkBuiltWorker(options: Record<string, unknown>, log?: (
     keys: [{ id: "key_deploycheck", name: "deploy check (local run only)", sha256: await hashApiKey(key), created_at: now.toISOString(), expires_at: new Date(now.getTime() + 3_600_000).toISOString(), rate_limit: "unlimited" }],
   };
   const bindings = { ...((options.bindings as Record<string, unknown> | undefined) ?? {}), FLASH_API_KEYS: JSON.stringify(keys) };
-  const mf = new Miniflare({ ...(options as object), bindings, port: 0, host: "127.0.0.1" } as ConstructorParameters<typeof Miniflare>[0]);
+  // The Worker's request logs never reach stdout, which carries `--json`'s report: errors and
+  // warnings to stderr, the rest through `log` (quiet with --json).
+  const handleStructuredLogs = ({ level, message }: { level: string; message: string }) => {
+    if (level === "error" || level === "warn") process.stderr.write(`worker ${level}: ${message}\n`);
+    else log?.(`worker: ${message}`);
+  };
+  const mf = new Miniflare({ ...(options as object), bindings, port: 0, host: "127.0.0.1", handleStructuredLogs } as ConstructorParameters<typeof Miniflare>[0]);
   try {
     const url = await mf.ready;
     log?.(`running the built Worker at ${url.origin} for the checks`);
