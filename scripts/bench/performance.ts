@@ -260,7 +260,7 @@ report: the empty Worker (floor); a fresh isolate's first prediction; warm POST 
 concurrency 1 and 10 for the API alone, through the router (router + blue + green) and on the
 cache-hit path; the router's added latency; the bundle size; and the model's own cost
 (onnxruntime-web at batch 1 and 100 against model-build's TypeScript evaluator). A full run takes
-2 to 5 minutes depending on the machine's load; run it when the machine is otherwise quiet.
+about 2 minutes here (more under load); run it when the machine is otherwise quiet.
 
 Options:
   --runs <n>       repeat the load this many times, for p99's spread (default 3)
@@ -320,7 +320,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     cachePool: 64,
     warmup: quick ? 100 : 300,
     modelRunMs: quick ? 150 : 400,
-    modelRepetitions: quick ? 1 : 3,
+    modelRepetitions: quick ? 1 : 5,
     log: (line) => process.stderr.write(`bench: ${line}\n`),
   };
   if (options.c1Requests < rounds || options.c10Requests < rounds) throw new Error("--c1 and --c10 must be at least --rounds");

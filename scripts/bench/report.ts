@@ -291,7 +291,8 @@ export function renderReport(data: BenchData, figures: ReportFigures = computeFi
     `| onnxruntime-web (WASM), as the API calls it | ${m.ort.batch1UsPerPrediction.toFixed(1)} | ${m.ort.batch100UsPerRow.toFixed(2)} |`,
     `| model-build's TypeScript tree evaluator, same trees | ${m.typescript.batch1UsPerPrediction.toFixed(1)} | ${m.typescript.batch100UsPerRow.toFixed(2)} |`,
     "",
-    `Both read the same ${m.trees} trees from the committed model.onnx; their probabilities agree within ${m.maxAbsDiff.toExponential(1)} on 100 realistic rows.`,
+    `Both read the same ${m.trees} trees from the committed model.onnx; their probabilities agree within ${m.maxAbsDiff.toExponential(1)} on 100 realistic rows. ` +
+      "Each figure is the fastest of several runs of a few hundred milliseconds (other work can only slow a run down); rows differ from call to call.",
     "",
     "### Bundle (`wrangler deploy --dry-run --outdir`)",
     "",
