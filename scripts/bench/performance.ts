@@ -159,6 +159,16 @@ export async function runPerformanceBench(options: PerformanceOptions): Promise<
       } else apiRunning = running;
     }
 
+    step(`the model's own cost: onnxruntime-web vs the TypeScript evaluator, and a first prediction step by step (${options.freshIsolates} fresh isolate${options.freshIsolates === 1 ? "" : "s"})`);
+    const model = await measureModelCost({
+      outDir: rel("model-cost"),
+      runMs: options.modelRunMs,
+      repetitions: options.modelRepetitions,
+      coldIsolates: options.freshIsolates,
+      log: (line) => log(`      ${line}`),
+    });
+    closeConnections();
+
     step("starting the empty Worker and router + blue + green; warming every path");
     const floor = await startWorkers("empty Worker", [{ name: "empty", modules: true, script: EMPTY_WORKER, compatibilityDate: COMPAT_DATE }], instances);
     const routed = await startWorkers(
@@ -210,15 +220,6 @@ export async function runPerformanceBench(options: PerformanceOptions): Promise<
     closeConnections();
     await Promise.all(instances.splice(0).map((mf) => mf.dispose().catch(() => undefined)));
 
-    step(`the model's own cost: onnxruntime-web vs the TypeScript evaluator, and a first prediction step by step (${options.freshIsolates} fresh isolate${options.freshIsolates === 1 ? "" : "s"})`);
-    const model = await measureModelCost({
-      outDir: rel("model-cost"),
-      runMs: options.modelRunMs,
-      repetitions: options.modelRepetitions,
-      coldIsolates: options.freshIsolates,
-      log: (line) => log(`      ${line}`),
-    });
-    closeConnections();
     step("done");
     const machine = describeMachine();
     return {
