@@ -1,7 +1,7 @@
 /**
- * Explanations that come from the model itself, by occlusion: the startup's row is scored
- * together with variants of it in which some values are withheld (set to NaN, which the trees
- * treat as "missing", exactly as when a client leaves a field out).
+ * Explanations that come from the model itself, by occlusion: what the model says about the
+ * startup with some values withheld (NaN, which the trees treat as "missing", exactly as when a
+ * client leaves a field out).
  *
  * - Pillar score: the calibrated probability the model gives the startup when it sees only that
  *   pillar's features (every other value withheld). "Judged on its capital alone, 0.72."
@@ -10,21 +10,59 @@
  *   the full row and the row without that value. Positive: knowing this value raises the
  *   probability; negative: it lowers it.
  *
- * So one prediction costs 1 + 5 + (features present) rows, all scored in the same ONNX run. To
- * keep that batch small (each row costs the trees a few microseconds), factors are measured for
- * at most MAX_FACTOR_FEATURES present features, those the model relies on most (share of split
- * gain in the manifest); with the default model the top 12 features carry 81% of the gain, so a
- * feature left out could only be a weak driver.
+ * An `Explainer` gives the raw probabilities of those variants. In the Worker it walks the
+ * bundled ONNX file's own trees (core/tree-explainer.ts), so the variants cost no extra model
+ * rows; `createRowExplainer` scores them as rows through any synchronous scorer (stand-in models
+ * in tests, and the reference the tree walk is tested against).
  */
 
 import { encodeFeaturesInto, type FeatureValue, type FeatureValues } from "./encoding.js";
 import { FEATURES, FEATURE_COUNT, PILLARS, PILLAR_FEATURE_INDICES, type Pillar } from "./schema.js";
 
-export interface ExplanationPlan {
-  /** Rows this startup needs: full row, then one per pillar, then one per present feature. */
-  readonly rowCount: number;
-  /** Indices (FEATURES order) of the features the client sent, in row order after the pillar rows. */
-  readonly presentIndices: readonly number[];
+/** Raw (uncalibrated) probabilities of a startup's occlusion variants. */
+export interface OcclusionScores {
+  /** The full row. */
+  readonly full: number;
+  /** Each pillar alone, in PILLARS order. */
+  readonly pillars: readonly number[];
+  /** Indexed by feature (FEATURES order): the row without that value; NaN where the row has none. */
+  readonly withoutFeature: ArrayLike<number>;
+}
+
+export interface Explainer {
+  /** The variants of the encoded row at `offset` in `x` (FEATURE_COUNT float32 values, NaN = missing). */
+  explain(x: Float32Array, offset: number): OcclusionScores;
+}
+
+/**
+ * An Explainer that scores every variant as a row: 1 + 5 + (features present) rows per call.
+ * Exact for any model, and the definition the tree walk must match.
+ */
+export function createRowExplainer(scoreRows: (features: Float32Array, rows: number) => ArrayLike<number>): Explainer {
+  return {
+    explain(x, offset) {
+      const full = x.subarray(offset, offset + FEATURE_COUNT);
+      const present: number[] = [];
+      for (let i = 0; i < FEATURE_COUNT; i++) if (full[i] === full[i]) present.push(i);
+      const rows = 1 + PILLARS.length + present.length;
+      const out = new Float32Array(rows * FEATURE_COUNT).fill(Number.NaN);
+      out.set(full, 0);
+      PILLARS.forEach((pillar, k) => {
+        for (const i of PILLAR_FEATURE_INDICES[pillar]) out[(1 + k) * FEATURE_COUNT + i] = full[i]!;
+      });
+      present.forEach((i, k) => {
+        const base = (1 + PILLARS.length + k) * FEATURE_COUNT;
+        out.set(full, base);
+        out[base + i] = Number.NaN;
+      });
+      const scores = scoreRows(out, rows);
+      const withoutFeature = new Float64Array(FEATURE_COUNT).fill(Number.NaN);
+      present.forEach((i, k) => {
+        withoutFeature[i] = scores[1 + PILLARS.length + k]!;
+      });
+      return { full: scores[0]!, pillars: PILLARS.map((_, k) => scores[1 + k]!), withoutFeature };
+    },
+  };
 }
 
 export type FactorSize = "small" | "moderate" | "large";
@@ -40,54 +78,20 @@ export interface Factor {
   readonly explanation: string;
 }
 
-/** Present features measured for factors, at most (the rows per startup are 6 + this). */
-export const MAX_FACTOR_FEATURES = 12;
-
-export function planExplanation(
-  values: FeatureValues,
-  importance: Readonly<Record<string, number>> = {},
-  maxFactorFeatures = MAX_FACTOR_FEATURES,
-): ExplanationPlan {
-  const present: number[] = [];
-  for (let i = 0; i < FEATURE_COUNT; i++) if (values[FEATURES[i]!.name] !== undefined) present.push(i);
-  let presentIndices = present;
-  if (present.length > maxFactorFeatures) {
-    const weight = (i: number) => importance[FEATURES[i]!.name] ?? 0;
-    // Most important first; ties keep schema order, so the plan is deterministic.
-    presentIndices = [...present].sort((a, b) => weight(b) - weight(a) || a - b).slice(0, maxFactorFeatures);
-  }
-  return { rowCount: 1 + PILLARS.length + presentIndices.length, presentIndices };
-}
-
-/**
- * Write the plan's rows into `out` (row-major) starting at row `firstRow`.
- * The full row is encoded once and copied; each variant then blanks values out.
- */
-export function writeExplanationRows(values: FeatureValues, plan: ExplanationPlan, out: Float32Array, firstRow: number): void {
-  encodeFeaturesInto(values, out, firstRow);
-  const full = out.subarray(firstRow * FEATURE_COUNT, (firstRow + 1) * FEATURE_COUNT);
-  let row = firstRow + 1;
-  for (const pillar of PILLARS) {
-    const base = row * FEATURE_COUNT;
-    out.fill(Number.NaN, base, base + FEATURE_COUNT);
-    for (const i of PILLAR_FEATURE_INDICES[pillar]) out[base + i] = full[i]!;
-    row++;
-  }
-  for (const i of plan.presentIndices) {
-    const base = row * FEATURE_COUNT;
-    out.set(full, base);
-    out[base + i] = Number.NaN;
-    row++;
-  }
-}
-
-/** Calibrated pillar-only probabilities, from rows 1..5 of a plan's block. */
-export function readPillarScores(calibrated: ArrayLike<number>, offset: number): Record<Pillar, number> {
-  const scores = {} as Record<Pillar, number>;
+/** Calibrated pillar-only probabilities. */
+export function readPillarScores(scores: OcclusionScores, calibrate: (raw: number) => number): Record<Pillar, number> {
+  const out = {} as Record<Pillar, number>;
   PILLARS.forEach((pillar, k) => {
-    scores[pillar] = roundTo(calibrated[offset + 1 + k]!, 4);
+    out[pillar] = roundTo(calibrate(scores.pillars[k]!), 4);
   });
-  return scores;
+  return out;
+}
+
+/** Encode a startup and explain it in one step (tests and tools). */
+export function explainValues(explainer: Explainer, values: FeatureValues): OcclusionScores {
+  const x = new Float32Array(FEATURE_COUNT);
+  encodeFeaturesInto(values, x, 0);
+  return explainer.explain(x, 0);
 }
 
 /** Which pillars the client sent at least one value for. */
@@ -113,29 +117,26 @@ function formatValue(feature: (typeof FEATURES)[number], value: FeatureValue): s
 
 /**
  * The strongest drivers of this prediction: up to `perDirection` positive and as many negative,
- * strongest first. `calibrated` holds the block's calibrated probabilities; the full row is at
- * `offset`, the per-feature rows after the pillar rows. `raw` breaks ties when calibration is
- * flat over a stretch (equal calibrated impacts, different raw ones).
+ * strongest first, over every feature the client sent. Impacts are in calibrated probability;
+ * the raw impact breaks ties where calibration is flat over a stretch.
  */
 export function computeFactors(
   values: FeatureValues,
-  plan: ExplanationPlan,
-  calibrated: ArrayLike<number>,
-  raw: ArrayLike<number>,
-  offset: number,
+  scores: OcclusionScores,
+  calibrate: (raw: number) => number,
   perDirection = 5,
 ): Factor[] {
-  const p = calibrated[offset]!;
-  const r = raw[offset]!;
+  const p = calibrate(scores.full);
   const candidates: { index: number; impact: number; rawImpact: number }[] = [];
-  plan.presentIndices.forEach((index, k) => {
-    const row = offset + 1 + PILLARS.length + k;
-    candidates.push({ index, impact: p - calibrated[row]!, rawImpact: r - raw[row]! });
-  });
+  for (let index = 0; index < FEATURE_COUNT; index++) {
+    const without = scores.withoutFeature[index]!;
+    if (without !== without || values[FEATURES[index]!.name] === undefined) continue;
+    candidates.push({ index, impact: p - calibrate(without), rawImpact: scores.full - without });
+  }
   const strongest = (sign: 1 | -1) =>
     candidates
       .filter((c) => sign * c.impact >= NEGLIGIBLE_IMPACT)
-      .sort((a, b) => Math.abs(b.impact) - Math.abs(a.impact) || Math.abs(b.rawImpact) - Math.abs(a.rawImpact))
+      .sort((a, b) => Math.abs(b.impact) - Math.abs(a.impact) || Math.abs(b.rawImpact) - Math.abs(a.rawImpact) || a.index - b.index)
       .slice(0, perDirection);
   return [...strongest(1), ...strongest(-1)]
     .sort((a, b) => Math.abs(b.impact) - Math.abs(a.impact))

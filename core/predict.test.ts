@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FeatureValues } from "./encoding.js";
-import { MAX_FACTOR_FEATURES, planExplanation } from "./explain.js";
+import { createRowExplainer } from "./explain.js";
 import type { ModelManifest } from "./manifest.js";
 import {
   ModelOutputError,
@@ -10,6 +10,7 @@ import {
   predictStartups,
   scoreStartups,
   type Model,
+  type PredictionEngine,
 } from "./predict.js";
 import { FEATURE_COUNT, FEATURE_NAMES, PILLARS, getFeatureIndex } from "./schema.js";
 
@@ -20,10 +21,18 @@ const idx = (name: string) => getFeatureIndex(name)!;
  * and prior exits (+); missing values (NaN) contribute nothing, like a tree's default branch
  * towards the average.
  */
-class FormulaModel implements Model {
+class FormulaModel implements Model, PredictionEngine {
   calls: number[] = [];
+  readonly model: Model = this;
+  /** Occlusion variants scored as rows through the same formula (not counted as model calls). */
+  readonly explainer = createRowExplainer((features, rows) => this.score(features, rows));
+
   async predict(features: Float32Array, rows: number): Promise<Float32Array> {
     this.calls.push(rows);
+    return this.score(features, rows);
+  }
+
+  score(features: Float32Array, rows: number): Float32Array {
     const out = new Float32Array(rows);
     for (let r = 0; r < rows; r++) {
       const x = (name: string) => features[r * FEATURE_COUNT + idx(name)]!;
@@ -79,23 +88,22 @@ const sigmoid = (m: number) => 1 / (1 + Math.exp(-m));
 describe("predictStartups", () => {
   const context = createPredictionContext(makeManifest());
 
-  it("scores every startup and all its occlusion rows in ONE model call", async () => {
+  it("scores every startup in ONE model call, one row each (the explainer scores the variants)", async () => {
     const model = new FormulaModel();
     const items: FeatureValues[] = [{ runway_months: 24 }, {}, { runway_months: 3, burn_multiple: 12, sector: "saas" }];
     const results = await predictStartups(model, context, items);
     expect(results).toHaveLength(3);
-    expect(model.calls).toEqual([items.reduce((s, v) => s + planExplanation(v, context.importance).rowCount, 0)]);
-    expect(planExplanation(items[2]!).rowCount).toBe(1 + PILLARS.length + 3);
+    expect(model.calls).toEqual([3]);
   });
 
-  it("measures factors for at most MAX_FACTOR_FEATURES present features, the most important ones", () => {
-    const all = Object.fromEntries(FEATURE_NAMES.map((n) => [n, 1]));
-    const plan = planExplanation(all, context.importance);
-    expect(plan.rowCount).toBe(1 + PILLARS.length + MAX_FACTOR_FEATURES);
-    const chosen = plan.presentIndices.map((i) => FEATURE_NAMES[i]);
-    expect(chosen.slice(0, 3)).toEqual(["runway_months", "burn_multiple", "prior_successful_exits_count"]);
-    // Without importance: schema order, still capped.
-    expect(planExplanation(all).presentIndices).toEqual(Array.from({ length: MAX_FACTOR_FEATURES }, (_, i) => i));
+  it("an explainer that does not read the model that scores is a ModelOutputError", async () => {
+    const model = new FormulaModel();
+    const other = new FormulaModel();
+    const shifted: PredictionEngine = {
+      model,
+      explainer: createRowExplainer((features, rows) => other.score(features, rows).map((p) => Math.min(1, p + 0.01))),
+    };
+    await expect(predictStartups(shifted, context, [{ runway_months: 24 }])).rejects.toThrow(/explainer scores .* where the model scores/);
   });
 
   it("gives the model's probability (through calibration) and FLASH's verdict", async () => {
@@ -152,10 +160,11 @@ describe("predictStartups", () => {
   });
 
   it("a broken model (NaN, wrong length) is a ModelOutputError, never a silent answer", async () => {
+    const explainer = new FormulaModel().explainer;
     const nan: Model = { predict: async (_f, rows) => new Float32Array(rows).fill(Number.NaN) };
-    await expect(predictStartups(nan, context, [{}])).rejects.toThrow(ModelOutputError);
+    await expect(predictStartups({ model: nan, explainer }, context, [{}])).rejects.toThrow(ModelOutputError);
     const short: Model = { predict: async () => new Float32Array(1) };
-    await expect(predictStartups(short, context, [{ runway_months: 1 }])).rejects.toThrow(ModelOutputError);
+    await expect(predictStartups({ model: short, explainer }, context, [{ runway_months: 1 }, {}])).rejects.toThrow(ModelOutputError);
     await expect(scoreStartups(nan, context, [{}])).rejects.toThrow(ModelOutputError);
   });
 

@@ -11,16 +11,7 @@
 import { calibrateProbability } from "./calibration.js";
 import { computeConfidenceInterval, type UncertaintyLevel } from "./confidence.js";
 import { computeCompleteness, encodeFeaturesInto, type FeatureValues } from "./encoding.js";
-import {
-  computeFactors,
-  listPillarsWithData,
-  planExplanation,
-  readPillarScores,
-  roundTo,
-  writeExplanationRows,
-  type ExplanationPlan,
-  type Factor,
-} from "./explain.js";
+import { computeFactors, listPillarsWithData, readPillarScores, roundTo, type Explainer, type Factor, type OcclusionScores } from "./explain.js";
 import { computeFlags, type Flag } from "./flags.js";
 import type { ModelManifest, ReliabilityBin } from "./manifest.js";
 import { FEATURES, FEATURE_COUNT, type Pillar } from "./schema.js";
@@ -35,6 +26,22 @@ export interface Model {
    */
   predict(features: Float32Array, rows: number): Promise<Float32Array>;
 }
+
+/**
+ * What a full prediction needs from the loaded model: the model that scores the startups
+ * (onnxruntime in the Worker) and an explainer over the same model for pillar scores and factors.
+ */
+export interface PredictionEngine {
+  readonly model: Model;
+  readonly explainer: Explainer;
+}
+
+/**
+ * The explainer's full-row probability must be the model's own, up to float rounding: a larger
+ * gap means the explainer is not reading the model that scores (a broken bundle), and its
+ * pillar scores and factors would be about another model.
+ */
+export const EXPLAINER_TOLERANCE = 1e-4;
 
 /** What serving needs from a manifest, derived once per model. */
 export interface PredictionContext {
@@ -120,17 +127,8 @@ export function computeMissingImportanceShare(values: FeatureValues, importance:
   return 1 - computeCompleteness(values);
 }
 
-function assemblePrediction(
-  values: FeatureValues,
-  plan: ExplanationPlan,
-  calibrated: Float64Array,
-  raw: Float32Array,
-  offset: number,
-  context: PredictionContext,
-): PredictionCore {
-  const p = calibrated[offset]!;
-  if (!Number.isFinite(p)) throw new ModelOutputError(`the model returned ${raw[offset]} for a valid row`);
-  const pillarScores = readPillarScores(calibrated, offset);
+function assemblePrediction(values: FeatureValues, p: number, scores: OcclusionScores, context: PredictionContext): PredictionCore {
+  const pillarScores = readPillarScores(scores, context.calibrate);
   const pillarsWithData = listPillarsWithData(values);
   const interval = computeConfidenceInterval({
     probability: p,
@@ -149,7 +147,7 @@ function assemblePrediction(
     verdict_code: verdict.id,
     verdict_confidence: computeVerdictConfidence(p, interval.lower, interval.upper),
     pillar_scores: pillarScores,
-    factors: computeFactors(values, plan, calibrated, raw, offset),
+    factors: computeFactors(values, scores, context.calibrate),
     flags: computeFlags(values),
     warnings: computeDataWarnings(values),
     data_completeness: roundTo(computeCompleteness(values), 4),
@@ -175,27 +173,27 @@ function calibrateAll(raw: Float32Array, context: PredictionContext): Float64Arr
 }
 
 /**
- * Full predictions (with pillar scores and factors) for several startups in ONE model run:
- * every startup's rows and their occlusion variants go into a single batch.
+ * Full predictions (with pillar scores and factors) for several startups: every startup is
+ * scored in ONE model run, and explained by the engine's explainer over the same rows.
  */
 export async function predictStartups(
-  model: Model,
+  engine: PredictionEngine,
   context: PredictionContext,
   items: readonly FeatureValues[],
 ): Promise<PredictionCore[]> {
   if (items.length === 0) return [];
-  const plans = items.map((values) => planExplanation(values, context.importance));
-  const offsets: number[] = [];
-  let rows = 0;
-  for (const plan of plans) {
-    offsets.push(rows);
-    rows += plan.rowCount;
-  }
-  const features = new Float32Array(rows * FEATURE_COUNT);
-  items.forEach((values, k) => writeExplanationRows(values, plans[k]!, features, offsets[k]!));
-  const raw = await runModel(model, features, rows);
-  const calibrated = calibrateAll(raw, context);
-  return items.map((values, k) => assemblePrediction(values, plans[k]!, calibrated, raw, offsets[k]!, context));
+  const features = new Float32Array(items.length * FEATURE_COUNT);
+  items.forEach((values, k) => encodeFeaturesInto(values, features, k));
+  const raw = await runModel(engine.model, features, items.length);
+  return items.map((values, k) => {
+    const p = context.calibrate(raw[k]!);
+    if (!Number.isFinite(p)) throw new ModelOutputError(`the model returned ${raw[k]} for a valid row`);
+    const scores = engine.explainer.explain(features, k * FEATURE_COUNT);
+    if (!(Math.abs(scores.full - raw[k]!) <= EXPLAINER_TOLERANCE)) {
+      throw new ModelOutputError(`the explainer scores ${scores.full} where the model scores ${raw[k]}: they do not read the same model`);
+    }
+    return assemblePrediction(values, p, scores, context);
+  });
 }
 
 /** Calibrated probabilities only (no explanation), one model run: for what-if scenarios. */

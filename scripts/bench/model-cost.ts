@@ -35,6 +35,8 @@ export interface ColdBreakdown {
 export interface ModelCostResult {
   readonly ort: EngineCost;
   readonly typescript: EngineCost;
+  /** The API's explanation of one startup (pillar scores and every feature's occlusion, on the trees), in us. */
+  readonly explainUsPerPrediction: number;
   /** Largest |ORT - TypeScript| probability over 100 rows (both ran the same trees). */
   readonly maxAbsDiff: number;
   readonly trees: number;
@@ -117,7 +119,7 @@ export async function measureModelCost(options: ModelCostOptions): Promise<Model
     }
     const { origin } = warm!;
     const parity = await call(origin, "/parity", rows);
-    const measure = async (engine: "ort" | "ts", batch: number) => {
+    const measure = async (engine: "ort" | "ts" | "explain", batch: number) => {
       const runs: number[] = [];
       for (let r = 0; r < options.repetitions; r++) {
         const result = await call(origin, `/cost?engine=${engine}&batch=${batch}&ms=${options.runMs}`, rows);
@@ -128,6 +130,7 @@ export async function measureModelCost(options: ModelCostOptions): Promise<Model
     return {
       ort: { batch1UsPerPrediction: await measure("ort", 1), batch100UsPerRow: await measure("ort", 100) },
       typescript: { batch1UsPerPrediction: await measure("ts", 1), batch100UsPerRow: await measure("ts", 100) },
+      explainUsPerPrediction: await measure("explain", 1),
       maxAbsDiff: parity.max_abs_diff!,
       trees: parity.trees!,
       cold,

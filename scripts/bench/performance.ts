@@ -14,9 +14,6 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { Log, LogLevel, Miniflare, type MiniflareOptions, type WorkerOptions } from "miniflare";
-import { planExplanation } from "../../core/explain.js";
-import { parseStartup } from "../../core/requests.js";
-import manifest from "../../models/default/manifest.json" with { type: "json" };
 import { REPO_ROOT, buildWorker, readLocalSecrets, type BuiltWorker } from "../../tools/local-stack/build.js";
 import { apiWorkerOptions, routerWorkerOptions } from "../../tools/local-stack/stack.js";
 import { BodySupply, makeDistinctBodies, repeatBodies } from "./bodies.js";
@@ -45,20 +42,6 @@ export function measureBundle(dir: string): BundleSize {
     })
     .sort((a, b) => b.raw - a.raw);
   return { files, raw: files.reduce((s, f) => s + f.raw, 0), gzip: files.reduce((s, f) => s + f.gzip, 0) };
-}
-
-/** Rows one /predict sends to the model (the startup, its pillar and factor variants), on average over these bodies. */
-export function averageModelRows(bodies: readonly string[]): number {
-  const importance = (manifest as { importance: { features: Record<string, number> } }).importance.features;
-  let rows = 0;
-  let counted = 0;
-  for (const body of bodies) {
-    const parsed = parseStartup(JSON.parse(body));
-    if (!parsed.ok) continue;
-    rows += planExplanation(parsed.value.values, importance).rowCount;
-    counted++;
-  }
-  return counted > 0 ? rows / counted : Number.NaN;
 }
 
 interface Running {
@@ -143,7 +126,6 @@ export async function runPerformanceBench(options: PerformanceOptions): Promise<
     step(`making ${needed.toLocaleString("en-US")} distinct /predict bodies from model-build's generator`);
     const allBodies = makeDistinctBodies(needed, 20260426);
     const supply = new BodySupply(allBodies);
-    const rowsPerPredict = averageModelRows(allBodies.slice(0, 2000));
 
     step(`first prediction of ${options.freshIsolates} fresh isolate${options.freshIsolates === 1 ? "" : "s"} of the API`);
     const first: FirstPrediction[] = [];
@@ -240,7 +222,6 @@ export async function runPerformanceBench(options: PerformanceOptions): Promise<
       first,
       runs,
       model,
-      rowsPerPredict,
       notes: [
         "Prediction cache: the API's in-isolate cache (no Upstash configured), so hits and misses are the Worker's own cost, not a local Redis bridge's.",
         "Request logs: on in the API and the router, as in production (one JSON line per request).",

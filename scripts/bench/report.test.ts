@@ -35,11 +35,11 @@ function data(overrides: Partial<BenchData> = {}): BenchData {
     model: {
       ort: { batch1UsPerPrediction: 45, batch100UsPerRow: 6 },
       typescript: { batch1UsPerPrediction: 20, batch100UsPerRow: 15 },
+      explainUsPerPrediction: 40,
       maxAbsDiff: 1e-7,
       trees: 568,
       cold: [{ startup_ms: 1500, sha256_ms: 1, ort_runtime_ms: 200, before_instantiate_ms: 5, wasm_instantiate_ms: 10, after_instantiate_ms: 185, session_ms: 30, first_run_ms: 12, second_run_ms: 1 }],
     },
-    rowsPerPredict: 18,
     notes: ["Prediction cache: in-isolate."],
     ...overrides,
   };
@@ -146,8 +146,9 @@ describe("renderReport", () => {
     const d = data();
     const figures = computeFigures(d);
     const apiRps = figures.targets.find((t) => t.id === "api-rps")!;
-    // 45 us + 17 rows x 6 us per row = 147 us of onnxruntime per /predict
-    expect(explainMiss(apiRps, d, figures)).toContain("18.0 rows on average, in one batch (about 147 us)");
+    // The model's figures come from the run: one ORT row (45 us) and the explanation (40 us).
+    expect(explainMiss(apiRps, d, figures)).toContain("onnxruntime-web costs 45 us for one row");
+    expect(explainMiss(apiRps, d, figures)).toContain("(40 us for the pillar scores");
   });
 
   it("says when the machine was loaded", () => {

@@ -72,7 +72,6 @@ export interface BenchData {
   readonly runs: readonly RunResult[];
   readonly model: ModelCostResult;
   /** Rows one /predict runs through the model, on average over the run's bodies. */
-  readonly rowsPerPredict: number;
   /** What the measured paths had switched on (cache backend, request logs). */
   readonly notes: readonly string[];
 }
@@ -290,6 +289,7 @@ export function renderReport(data: BenchData, figures: ReportFigures = computeFi
     "| --- | --: | --: |",
     `| onnxruntime-web (WASM), as the API calls it | ${m.ort.batch1UsPerPrediction.toFixed(1)} | ${m.ort.batch100UsPerRow.toFixed(2)} |`,
     `| model-build's TypeScript tree evaluator, same trees | ${m.typescript.batch1UsPerPrediction.toFixed(1)} | ${m.typescript.batch100UsPerRow.toFixed(2)} |`,
+    `| the API's explanation (TreeExplainer: 5 pillar scores and every present feature's occlusion) | ${m.explainUsPerPrediction.toFixed(1)} | |`,
     "",
     `Both read the same ${m.trees} trees from the committed model.onnx; their probabilities agree within ${m.maxAbsDiff.toExponential(1)} on 100 realistic rows. ` +
       "Each figure is the fastest of several runs of a few hundred milliseconds (other work can only slow a run down); rows differ from call to call.",
@@ -333,7 +333,7 @@ export function explainMiss(target: Target, data: BenchData, figures: ReportFigu
         `requests/s follow CPU per request on these ${data.machine.cores} shared cores: the ${PATH_LABELS[p]} path used ${cpu("c10", p).toFixed(3)} ms of workerd CPU per request against the empty Worker's ${cpu("c10", "floor").toFixed(3)} ms ` +
         `(${(cpu("c10", p) / cpu("c10", "floor")).toFixed(1)}x). The same API answering from its cache used ${cpu("c10", "cache").toFixed(3)} ms, so about ${(cpu("c10", "api") - cpu("c10", "cache")).toFixed(3)} ms per miss is the model run and the explanation built on it: ` +
         `onnxruntime-web costs ${m.ort.batch1UsPerPrediction.toFixed(0)} us for one row and ${m.ort.batch100UsPerRow.toFixed(1)} us per row in a batch on this ${m.trees}-tree model, ` +
-        `and a /predict runs the startup with its pillar and factor variants, ${data.rowsPerPredict.toFixed(1)} rows on average, in one batch (about ${(m.ort.batch1UsPerPrediction + (data.rowsPerPredict - 1) * m.ort.batch100UsPerRow).toFixed(0)} us). ` +
+        `and a /predict scores one row there and explains it on the same trees in TypeScript (${m.explainUsPerPrediction.toFixed(0)} us for the pillar scores and every feature's occlusion). ` +
         `The rest of a hit's cost (${(cpu("c10", "cache") - cpu("c10", "floor")).toFixed(3)} ms over the empty Worker) is the API around the model: key check, rate limit, validation, the cache key's SHA-256, the answer's JSON, headers and the request log.` +
         (p === "router" ? ` The router adds a second Worker invocation per request (${(cpu("c10", "router") - cpu("c10", "api")).toFixed(3)} ms of CPU here).` : "") +
         loadNote

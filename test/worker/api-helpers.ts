@@ -10,6 +10,7 @@
 import { SELF, createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import { createRowExplainer } from "../../core/explain.js";
 import type { Model } from "../../core/predict.js";
 import { FEATURE_COUNT } from "../../core/schema.js";
 import { createApp } from "../../worker/src/app.js";
@@ -18,7 +19,7 @@ import worker from "../../worker/src/index.js";
 import onnx from "../../models/default/model.onnx";
 import card from "../../models/default/MODEL_CARD.md";
 import manifest from "../../models/default/manifest.json";
-import { ModelService, type CreateModel, type ModelBundle } from "../../worker/src/model/model-service.js";
+import { ModelService, createTreeExplainer, type CreateModel, type ModelBundle } from "../../worker/src/model/model-service.js";
 
 export const BASE = "https://flash.test";
 
@@ -83,9 +84,14 @@ export const committedBundle: ModelBundle = { onnx, manifest, card };
 /** A stand-in model: every row gets `probability` (or what `score` says), and calls are counted. */
 export class StubModel implements Model {
   readonly calls: number[] = [];
+  /** Its pillar scores and factors: the variants scored through the same `score` (not counted in `calls`). */
+  readonly explainer = createRowExplainer((features, rows) => this.scoreRows(features, rows));
   constructor(private readonly score: (row: Float32Array) => number = () => 0.3) {}
   async predict(features: Float32Array, rows: number): Promise<Float32Array> {
     this.calls.push(rows);
+    return this.scoreRows(features, rows);
+  }
+  private scoreRows(features: Float32Array, rows: number): Float32Array {
     const out = new Float32Array(rows);
     for (let r = 0; r < rows; r++) out[r] = this.score(features.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT));
     return out;
@@ -107,7 +113,11 @@ export interface TestAppOptions {
 
 /** An app around `bundle` and a model factory, called with the development key by default. */
 export function createTestApp(options: TestAppOptions) {
-  const models = new ModelService(options.bundle ?? committedBundle, { createModel: options.createModel });
+  const models = new ModelService(options.bundle ?? committedBundle, {
+    createModel: options.createModel,
+    // A stand-in model explains itself; a real one (onnxruntime) is explained by its trees.
+    createExplainer: (bytes, model) => (model instanceof StubModel ? model.explainer : createTreeExplainer(bytes)),
+  });
   const own = new MemoryPredictionCache();
   const cache = options.cache === "isolate" ? undefined : (options.cache ?? (() => own));
   const app = createApp({ models, ...(cache ? { cache } : {}) });

@@ -15,10 +15,10 @@
 
 import type { Context } from "hono";
 import type { FeatureValues } from "../../core/encoding.js";
-import { predictStartups, type Model, type PredictionContext, type PredictionCore } from "../../core/predict.js";
+import { predictStartups, type PredictionContext, type PredictionCore, type PredictionEngine } from "../../core/predict.js";
 import type { AppEnv } from "./app-env.js";
 import {
-  buildPredictionCacheKey,
+  buildPredictionCacheKeys,
   getOrComputeMany,
   type CacheBypassReason,
   type CacheStatus,
@@ -36,7 +36,7 @@ export interface ResolvedPrediction {
 }
 
 export interface ResolvePredictionsOptions {
-  readonly model: Model;
+  readonly engine: PredictionEngine;
   readonly context: PredictionContext;
   readonly cache: PredictionCache<CachedPrediction>;
   /** False under fault injection: such answers must never reach (or come from) a cache. */
@@ -59,16 +59,16 @@ export async function resolvePredictions(
   items: readonly FeatureValues[],
   options: ResolvePredictionsOptions,
 ): Promise<ResolvedPrediction[]> {
-  const { model, context } = options;
+  const { engine, context } = options;
   if (!options.cacheable) {
-    const cores = await predictStartups(model, context, items);
+    const cores = await predictStartups(engine, context, items);
     return cores.map((core) => ({ core, cache: "BYPASS", bypassReason: "faults" }));
   }
-  const keys = items.map((values) => buildPredictionCacheKey(context.model.sha256, values));
+  const keys = await buildPredictionCacheKeys(context.model.sha256, items);
   const results = await getOrComputeMany(
     options.cache,
     keys,
-    async (positions) => (await predictStartups(model, context, positions.map((i) => items[i]!))) as unknown as CachedPrediction[],
+    async (positions) => (await predictStartups(engine, context, positions.map((i) => items[i]!))) as unknown as CachedPrediction[],
     waitUntilOf(c),
   );
   return results.map((r) => ({

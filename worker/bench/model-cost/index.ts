@@ -5,9 +5,11 @@
  *   the model's sha256 (crypto.subtle, as the API checks it), onnxruntime's runtime start (WASM
  *   instantiation and emscripten's set-up, isolated by a first session on the tiny model in the
  *   body), the real model's session (parse and graph optimisation), its first and second run.
- * - POST /cost?engine=ort|ts&batch=N&ms=T: how long one call takes at batch N, run for T ms:
- *   onnxruntime-web exactly as the API calls it (OrtModel.predict), or model-build's TypeScript
- *   evaluator (predictProbabilities) on the same trees read back from the same ONNX bytes.
+ * - POST /cost?engine=ort|ts|explain&batch=N&ms=T: how long one call takes at batch N, run for
+ *   T ms: onnxruntime-web exactly as the API calls it (OrtModel.predict), model-build's
+ *   TypeScript evaluator (predictProbabilities) on the same trees read back from the same ONNX
+ *   bytes, or the API's explanation of each row (TreeExplainer.explain: pillar scores and every
+ *   feature's occlusion).
  *   The body is float32 rows (45 features each); batches cycle through them.
  *
  * workerd's clock has millisecond resolution, so each figure is a run of many calls.
@@ -15,12 +17,21 @@
 
 import { importOnnxTrees } from "../../../model-build/src/onnx-import.js";
 import { predictProbabilities } from "../../../model-build/src/tree-model.js";
+import { readOnnxTrees } from "../../../core/onnx-trees.js";
 import { FEATURE_COUNT } from "../../../core/schema.js";
+import { TreeExplainer } from "../../../core/tree-explainer.js";
 import { OrtModel, createOrtSession } from "../../../worker/src/model/ort-model.js";
 import onnx from "../../../models/default/model.onnx";
 
 let ortModel: OrtModel | undefined;
 const trees = importOnnxTrees(new Uint8Array(onnx), FEATURE_COUNT);
+const explainer = new TreeExplainer(readOnnxTrees(new Uint8Array(onnx), FEATURE_COUNT));
+
+function explainRows(x: Float32Array, batch: number): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < batch; r++) out.push(explainer.explain(x, r * FEATURE_COUNT).full);
+  return out;
+}
 
 async function loadOrt(): Promise<OrtModel> {
   ortModel ??= new OrtModel(await createOrtSession(new Uint8Array(onnx)));
@@ -81,7 +92,11 @@ async function timeCost(engine: string, batch: number, minMs: number, rows: Floa
   if (!Number.isInteger(rowCount) || rowCount < batch) throw new Error(`need at least ${batch} rows of ${FEATURE_COUNT} float32 values`);
   const batches = Array.from({ length: Math.floor(rowCount / batch) }, (_, i) => rows.subarray(i * batch * FEATURE_COUNT, (i + 1) * batch * FEATURE_COUNT));
   const model = engine === "ort" ? await loadOrt() : undefined;
-  const run = model ? (x: Float32Array) => model.predict(x, batch) : async (x: Float32Array) => predictProbabilities(trees, x, batch);
+  const run = model
+    ? (x: Float32Array) => model.predict(x, batch)
+    : engine === "explain"
+      ? async (x: Float32Array) => explainRows(x, batch)
+      : async (x: Float32Array) => predictProbabilities(trees, x, batch);
   let sink = 0;
   for (let i = 0; i < 20; i++) sink += (await run(batches[i % batches.length]!))[0]!;
   let calls = 0;

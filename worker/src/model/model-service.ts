@@ -9,8 +9,12 @@
  */
 
 import { ENCODING_HASH } from "../../../core/encoding.js";
+import type { Explainer } from "../../../core/explain.js";
 import { checkManifest, type ModelManifest } from "../../../core/manifest.js";
-import { createPredictionContext, type Model, type PredictionContext } from "../../../core/predict.js";
+import { readOnnxTrees } from "../../../core/onnx-trees.js";
+import { createPredictionContext, type Model, type PredictionContext, type PredictionEngine } from "../../../core/predict.js";
+import { FEATURE_COUNT } from "../../../core/schema.js";
+import { TreeExplainer } from "../../../core/tree-explainer.js";
 import { ModelUnavailableError } from "../errors.js";
 
 export interface ModelBundle {
@@ -20,8 +24,10 @@ export interface ModelBundle {
   readonly card: string;
 }
 
-export interface LoadedModel {
+export interface LoadedModel extends PredictionEngine {
   readonly model: Model;
+  /** Pillar scores and factors, from the trees of the same ONNX bytes the model runs. */
+  readonly explainer: Explainer;
   readonly manifest: ModelManifest;
   /** Calibration and interval inputs for normal serving. */
   readonly context: PredictionContext;
@@ -38,10 +44,18 @@ export interface ModelStatus {
 }
 
 export type CreateModel = (onnx: Uint8Array) => Promise<Model>;
+export type CreateExplainer = (onnx: Uint8Array, model: Model) => Explainer;
 
 export interface ModelServiceOptions {
   /** How to turn bytes into a runnable model (onnxruntime-web in the Worker). */
   readonly createModel: CreateModel;
+  /** How to explain that model's predictions; by default its trees are read from the same bytes. */
+  readonly createExplainer?: CreateExplainer;
+}
+
+/** The default explainer: the ONNX file's own trees, walked in TypeScript. */
+export function createTreeExplainer(onnx: Uint8Array): Explainer {
+  return new TreeExplainer(readOnnxTrees(onnx, FEATURE_COUNT));
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -119,9 +133,11 @@ export class ModelService {
     if (!verification.ok) throw new ModelUnavailableError(verification.reason);
     this.attempts++;
     const started = Date.now();
-    const model = await this.options.createModel(new Uint8Array(this.bundle.onnx));
+    const bytes = new Uint8Array(this.bundle.onnx);
+    const model = await this.options.createModel(bytes);
+    const explainer = (this.options.createExplainer ?? createTreeExplainer)(bytes, model);
     this.loadMs = Date.now() - started;
-    return { model, manifest: verification.manifest, context: createPredictionContext(verification.manifest) };
+    return { model, explainer, manifest: verification.manifest, context: createPredictionContext(verification.manifest) };
   }
 
   private async verify(): Promise<Verification> {

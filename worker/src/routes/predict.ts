@@ -53,7 +53,7 @@ export function createPredictRoutes(deps: AppDeps): Hono<AppEnv> {
     const startup = await readValidBody(c, parseStartup);
     const serving = await prepareServing(c, deps);
     const [resolved] = await resolvePredictions(c, [startup.values], {
-      model: serving.loaded.model,
+      engine: serving.loaded,
       context: serving.context,
       cache: serving.cache,
       cacheable: serving.cacheable,
@@ -76,7 +76,7 @@ export function createPredictRoutes(deps: AppDeps): Hono<AppEnv> {
     const resolved = await resolvePredictions(
       c,
       valid.map((v) => v.startup.values),
-      { model: serving.loaded.model, context: serving.context, cache: serving.cache, cacheable: serving.cacheable },
+      { engine: serving.loaded, context: serving.context, cache: serving.cache, cacheable: serving.cacheable },
     );
     const byIndex = new Map(valid.map((v, k) => [v.index, { startup: v.startup, resolved: resolved[k]! }]));
     const results = items.map((item, index) => {
