@@ -67,8 +67,14 @@ function fromHex(hex: string): Uint8Array {
 }
 
 export async function hashApiKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
-  return toHex(new Uint8Array(digest));
+  return toHex(await digestApiKey(key));
+}
+
+const encoder = new TextEncoder();
+
+/** The SHA-256 of a key as bytes (what every comparison uses). */
+export async function digestApiKey(key: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(key)));
 }
 
 /** Constant-time equality of two equal-length byte strings (no early exit on the first difference). */
@@ -135,11 +141,15 @@ export type KeyCheck =
  * record in constant time, so neither the position of a match nor a near-miss shows in timing.
  */
 export async function checkApiKey(presented: string, records: readonly ApiKeyRecord[], now: number = Date.now()): Promise<KeyCheck> {
-  const digest = fromHex(await hashApiKey(presented));
+  return matchApiKey(await digestApiKey(presented), records, records.map((r) => fromHex(r.sha256)), now);
+}
+
+/** checkApiKey for a digest already computed, against the records' decoded digests (same order). */
+export function matchApiKey(digest: Uint8Array, records: readonly ApiKeyRecord[], digests: readonly Uint8Array[], now: number): KeyCheck {
   let match: ApiKeyRecord | undefined;
-  for (const record of records) {
-    if (timingSafeEqualBytes(digest, fromHex(record.sha256)) && !match) match = record;
-  }
+  records.forEach((record, i) => {
+    if (timingSafeEqualBytes(digest, digests[i]!) && !match) match = record;
+  });
   if (!match) return { status: "unknown" };
   if (match.revoked_at) return { status: "revoked", record: match };
   if (match.expires_at !== null && Date.parse(match.expires_at) <= now) return { status: "expired", record: match };
@@ -148,6 +158,24 @@ export async function checkApiKey(presented: string, records: readonly ApiKeyRec
 
 /** Constant-time comparison of two strings of any length (via their hashes). */
 export async function sameSecret(a: string, b: string): Promise<boolean> {
-  const [ha, hb] = await Promise.all([hashApiKey(a), hashApiKey(b)]);
-  return timingSafeEqualBytes(fromHex(ha), fromHex(hb));
+  const [ha, hb] = await Promise.all([digestApiKey(a), digestApiKey(b)]);
+  return timingSafeEqualBytes(ha, hb);
+}
+
+/**
+ * The keys a deployment accepts, prepared once: the FLASH_API_KEYS secret parsed and its digests
+ * decoded, the development key's digest computed. Every request then costs one SHA-256 of the
+ * presented key and constant-time comparisons.
+ */
+export interface KeyRing {
+  readonly keys: readonly ApiKeyRecord[];
+  readonly errors: readonly string[];
+  readonly digests: readonly Uint8Array[];
+  /** Digest of the development key, when one is accepted here. */
+  readonly devDigest: Promise<Uint8Array> | undefined;
+}
+
+export function createKeyRing(secret: string | undefined, devKey: string | undefined): KeyRing {
+  const { keys, errors } = parseApiKeys(secret);
+  return { keys, errors, digests: keys.map((k) => fromHex(k.sha256)), devDigest: devKey ? digestApiKey(devKey) : undefined };
 }

@@ -13,7 +13,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
-import { checkApiKey, parseApiKeys, sameSecret } from "./api-keys.js";
+import { createKeyRing, digestApiKey, matchApiKey, timingSafeEqualBytes, type KeyRing } from "./api-keys.js";
 
 export interface AuthEnv {
   /** Secret: JSON of key records (hashes only), written by `npm run keys -- export`. */
@@ -88,6 +88,18 @@ function isProduction(env: AuthEnv | undefined): boolean {
   return (env?.FLASH_ENVIRONMENT ?? "").trim().toLowerCase() === "production";
 }
 
+/**
+ * The key ring for these settings. Module-level on purpose, like the ONNX session: the secret and
+ * the development key do not change within an isolate's life, so parsing and hashing them once
+ * saves every request that work; other settings (tests, a new secret) get a new ring.
+ */
+let current: { readonly secret: string | undefined; readonly devKey: string | undefined; readonly ring: KeyRing } | undefined;
+
+function getKeyRing(secret: string | undefined, devKey: string | undefined): KeyRing {
+  if (current === undefined || current.secret !== secret || current.devKey !== devKey) current = { secret, devKey, ring: createKeyRing(secret, devKey) };
+  return current.ring;
+}
+
 export function requireApiKey(options: RequireApiKeyOptions = {}): MiddlewareHandler<{ Bindings: AuthEnv; Variables: AuthVariables }> {
   const exempt = new Set(options.exemptPaths ?? DEFAULT_EXEMPT_PATHS);
   const log = options.log ?? (() => {});
@@ -100,8 +112,9 @@ export function requireApiKey(options: RequireApiKeyOptions = {}): MiddlewareHan
 
     const env = c.env ?? {};
     const production = isProduction(env);
-    const { keys, errors } = parseApiKeys(env.FLASH_API_KEYS);
     const devKey = production ? undefined : env.FLASH_DEV_API_KEY?.trim() || undefined;
+    const keyRing = getKeyRing(env.FLASH_API_KEYS, devKey);
+    const { keys, errors } = keyRing;
     const usable = keys.some((k) => !k.revoked_at && (k.expires_at === null || Date.parse(k.expires_at) > now()));
 
     if (production && !usable) {
@@ -131,13 +144,14 @@ export function requireApiKey(options: RequireApiKeyOptions = {}): MiddlewareHan
     const presented = match?.[1];
     if (!presented || presented.length > MAX_KEY_LENGTH) return fail("malformed");
 
-    const checked = await checkApiKey(presented, keys, now());
+    const digest = await digestApiKey(presented);
+    const checked = matchApiKey(digest, keys, keyRing.digests, now());
     let key: AuthenticatedKey | undefined;
     if (checked.status === "valid") {
       key = { id: checked.record.id, name: checked.record.name, rateLimit: checked.record.rate_limit, source: "secret" };
     } else if (checked.status === "expired" || checked.status === "revoked") {
       return fail(checked.status, checked.record.id);
-    } else if (devKey && (await sameSecret(presented, devKey))) {
+    } else if (keyRing.devDigest && timingSafeEqualBytes(digest, await keyRing.devDigest)) {
       key = { id: DEV_KEY_ID, name: "development key", rateLimit: env.FLASH_DEV_KEY_RATE_LIMIT?.trim() || "unlimited", source: "dev" };
     }
     if (!key) return fail("unknown");
