@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { validateFeatures } from "../../core/encoding.js";
-import { buildPredictionCacheKey, toCacheablePrediction, DEFAULT_CACHE_NAMESPACE } from "../../worker/src/cache/cache-key.js";
+import { buildPredictionCacheKey, buildPredictionCacheKeys, toCacheablePrediction, DEFAULT_CACHE_NAMESPACE } from "../../worker/src/cache/cache-key.js";
 import { CircuitBreaker } from "../../worker/src/cache/circuit-breaker.js";
 import { LruCache } from "../../worker/src/cache/lru.js";
 import { MemoryPredictionCache } from "../../worker/src/cache/memory-cache.js";
@@ -45,6 +45,13 @@ describe("buildPredictionCacheKey", () => {
     expect(buildPredictionCacheKey(SHA_A.toUpperCase(), {})).toBe(buildPredictionCacheKey(SHA_A, {}));
     expect(() => buildPredictionCacheKey("", {})).toThrow(/64 hex/);
     expect(() => buildPredictionCacheKey("xyz", {})).toThrow(/64 hex/);
+  });
+
+  it("buildPredictionCacheKeys (native SHA-256, the request path) gives exactly the same keys", async () => {
+    const items = [values({}), values({ total_capital_raised_usd: 1_000_000, funding_stage: "seed" }), values({ sector: "SaaS", runway_months: 7.5 })];
+    expect(await buildPredictionCacheKeys(SHA_A, items)).toEqual(items.map((v) => buildPredictionCacheKey(SHA_A, v)));
+    expect(await buildPredictionCacheKeys(SHA_B.toUpperCase(), items, { namespace: "other" })).toEqual(items.map((v) => buildPredictionCacheKey(SHA_B, v, { namespace: "other" })));
+    await expect(buildPredictionCacheKeys("", items)).rejects.toThrow(/64 hex/);
   });
 });
 

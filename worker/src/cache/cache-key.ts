@@ -15,17 +15,43 @@ export interface CacheKeyOptions {
   readonly namespace?: string;
 }
 
+function keyMaterial(modelSha256: string, values: FeatureValues): string {
+  if (!/^[0-9a-f]{64}$/i.test(modelSha256)) {
+    throw new TypeError(`buildPredictionCacheKey: modelSha256 must be 64 hex characters, got ${JSON.stringify(modelSha256)}`);
+  }
+  // NUL cannot appear in a hex digest, so model and features cannot run into each other.
+  return `${modelSha256.toLowerCase()}\u0000${canonicalizeFeatures(values)}`;
+}
+
 export function buildPredictionCacheKey(
   modelSha256: string,
   values: FeatureValues,
   options: CacheKeyOptions = {},
 ): string {
-  if (!/^[0-9a-f]{64}$/i.test(modelSha256)) {
-    throw new TypeError(`buildPredictionCacheKey: modelSha256 must be 64 hex characters, got ${JSON.stringify(modelSha256)}`);
-  }
+  return `${options.namespace ?? DEFAULT_CACHE_NAMESPACE}:${sha256Hex(keyMaterial(modelSha256, values))}`;
+}
+
+const encoder = new TextEncoder();
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+/**
+ * The same keys as buildPredictionCacheKey, hashed by the runtime's native SHA-256
+ * (crypto.subtle): on the request path that is several times cheaper than hashing in JavaScript.
+ */
+export async function buildPredictionCacheKeys(
+  modelSha256: string,
+  items: readonly FeatureValues[],
+  options: CacheKeyOptions = {},
+): Promise<string[]> {
   const namespace = options.namespace ?? DEFAULT_CACHE_NAMESPACE;
-  // NUL cannot appear in a hex digest, so model and features cannot run into each other.
-  return `${namespace}:${sha256Hex(`${modelSha256.toLowerCase()}\u0000${canonicalizeFeatures(values)}`)}`;
+  return Promise.all(
+    items.map(async (values) => {
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(keyMaterial(modelSha256, values))));
+      let hex = "";
+      for (const byte of digest) hex += HEX[byte]!;
+      return `${namespace}:${hex}`;
+    }),
+  );
 }
 
 /**

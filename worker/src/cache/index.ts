@@ -13,7 +13,7 @@ import type { CachedPrediction, PredictionCache } from "./prediction-cache.js";
 import { UpstashPredictionCache } from "./upstash-cache.js";
 
 export * from "./prediction-cache.js";
-export { buildPredictionCacheKey, toCacheablePrediction, PER_REQUEST_FIELDS, DEFAULT_CACHE_NAMESPACE } from "./cache-key.js";
+export { buildPredictionCacheKey, buildPredictionCacheKeys, toCacheablePrediction, PER_REQUEST_FIELDS, DEFAULT_CACHE_NAMESPACE } from "./cache-key.js";
 export { readCacheConfig, type CacheConfig, type CacheEnv } from "./cache-config.js";
 export { MemoryPredictionCache, type MemoryPredictionCacheOptions } from "./memory-cache.js";
 export { UpstashPredictionCache, type UpstashPredictionCacheOptions } from "./upstash-cache.js";
@@ -41,8 +41,19 @@ export interface GetPredictionCacheOptions {
   readonly warn?: (message: string) => void;
 }
 
+/** Which cache an env object got last time: workerd hands every request the same env object. */
+const byEnv = new WeakMap<object, PredictionCache<CachedPrediction>>();
+
 /** The isolate's cache for these settings (created on first use, reused afterwards). */
 export function getPredictionCache(env: CacheEnv, options: GetPredictionCacheOptions = {}): PredictionCache<CachedPrediction> {
+  const known = byEnv.get(env);
+  if (known !== undefined && known === current?.cache) return known;
+  const cache = resolvePredictionCache(env, options);
+  byEnv.set(env, cache);
+  return cache;
+}
+
+function resolvePredictionCache(env: CacheEnv, options: GetPredictionCacheOptions): PredictionCache<CachedPrediction> {
   const { config, warnings } = readCacheConfig(env);
   const signature = JSON.stringify({ config, warnings });
   if (current?.signature === signature) return current.cache;

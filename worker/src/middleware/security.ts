@@ -78,7 +78,7 @@ export interface CorsFromAllowListOptions {
 }
 
 export function corsFromAllowList(options: CorsFromAllowListOptions = {}): MiddlewareHandler {
-  return cors({
+  const handler = cors({
     origin: (origin: string, c: Context) => {
       const allowed = parseAllowedOrigins((c.env as CorsEnv | undefined)?.CORS_ALLOWED_ORIGINS);
       if (allowed.includes("*")) return "*";
@@ -98,4 +98,15 @@ export function corsFromAllowList(options: CorsFromAllowListOptions = {}): Middl
     ],
     maxAge: options.maxAgeSeconds ?? 600,
   });
+  // Only browsers send Origin, and CORS headers mean nothing to anyone else: the API's usual
+  // clients (servers) skip the middleware, which would otherwise build a placeholder Response
+  // for its headers before every request is even handled.
+  return async (c, next) => {
+    if (c.req.method !== "OPTIONS" && c.req.header("origin") === undefined) {
+      // The answer still depends on Origin for any shared cache in between.
+      c.header("Vary", "Origin", { append: true });
+      return next();
+    }
+    return handler(c, next);
+  };
 }
