@@ -61,6 +61,16 @@ describe("computeEditDistance", () => {
     expect(computeEditDistance("", "abc")).toBe(3);
     expect(computeEditDistance("same", "same")).toBe(0);
   });
+
+  it("with a limit: the distance when within it, else limit + 1 (the early exit never changes a close answer)", () => {
+    const words = ["", "a", "burn", "burn_multiple", "runway_months", "runway", "team_size", "team_size_full_time", "xyz", "customer_count"];
+    for (const a of words) {
+      for (const b of words) {
+        const exact = computeEditDistance(a, b);
+        for (const limit of [0, 1, 2, 3, 5, 8]) expect(computeEditDistance(a, b, limit), `${a}/${b}/${limit}`).toBe(Math.min(exact, limit + 1));
+      }
+    }
+  });
 });
 
 describe("computeDataWarnings", () => {

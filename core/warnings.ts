@@ -78,18 +78,29 @@ function toSnakeCase(name: string): string {
     .replace(/^_+|_+$/g, "");
 }
 
-export function computeEditDistance(a: string, b: string): number {
+export function computeEditDistance(a: string, b: string, limit = Number.POSITIVE_INFINITY): number {
   if (a === b) return 0;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  // Levenshtein over two reused rows; stops as soon as every cell exceeds `limit` (the answer
+  // is then some value above it), so checking a name against all 45 features stays cheap.
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let previous = new Int32Array(b.length + 1);
+  let current = new Int32Array(b.length + 1);
+  for (let j = 0; j <= b.length; j++) previous[j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
+    current[0] = i;
+    let rowMin = i;
+    const ai = a.charCodeAt(i - 1);
     for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      const cost = ai === b.charCodeAt(j - 1) ? 0 : 1;
+      const v = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      current[j] = v;
+      if (v < rowMin) rowMin = v;
     }
-    previous = current;
+    if (rowMin > limit) return limit + 1;
+    [previous, current] = [current, previous];
   }
-  return previous[b.length]!;
+  const distance = previous[b.length]!;
+  return distance > limit ? limit + 1 : distance;
 }
 
 /**
@@ -107,17 +118,19 @@ export function suggestFeatureName(name: string): string | undefined {
   if (synonym) return synonym;
   const extended = FEATURE_NAMES.filter((f) => f.startsWith(`${snake}_`));
   if (extended.length > 0) return extended.reduce((a, b) => (b.length < a.length ? b : a));
+  // A third of the length (at least 2 edits) is a typo; more is a different word.
+  const allowed = Math.max(2, Math.floor(snake.length / 3));
   let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
+  let bestDistance = allowed + 1;
   for (const feature of FEATURE_NAMES) {
-    const d = computeEditDistance(snake, feature);
+    // Only a strictly closer feature can win: the first of equally close ones is kept.
+    const d = computeEditDistance(snake, feature, bestDistance - 1);
     if (d < bestDistance) {
       best = feature;
       bestDistance = d;
     }
   }
-  // A third of the length (at least 2 edits) is a typo; more is a different word.
-  return bestDistance <= Math.max(2, Math.floor(snake.length / 3)) ? best : undefined;
+  return best;
 }
 
 function shorten(name: string): string {
