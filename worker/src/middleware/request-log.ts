@@ -7,6 +7,10 @@
  * X-Flash-Prediction-Id, X-Flash-Model-Version) and the key's id; never the key, never the body.
  * In production Workers the clock only moves on I/O, so latency_ms there is the time spent
  * waiting (cache, rate limiter), not CPU; `wrangler tail` shows the CPU time beside each request.
+ *
+ * REQUEST_LOGS=false (as in the router) keeps only the 5xx lines: a line costs the Worker some
+ * CPU per request, which a busy deployment whose platform logs already record every request
+ * may prefer to save.
  */
 
 import type { MiddlewareHandler } from "hono";
@@ -26,6 +30,7 @@ export function logRequests(): MiddlewareHandler<AppEnv> {
     await next();
     const headers = c.res.headers;
     const status = c.res.status;
+    if (status < 500 && c.env?.REQUEST_LOGS === "false") return;
     const error = status >= 500 ? c.error : undefined;
     const { level, line } = formatRequestLog({
       component: "api",
