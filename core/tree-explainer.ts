@@ -165,7 +165,7 @@ export class TreeExplainer implements Explainer {
     return j;
   }
 
-  /** Raw probability of one encoded row (for checks against onnxruntime). */
+  /** Raw probability of one encoded row, rounded as onnxruntime rounds it (it may stand in for it). */
   score(x: Float32Array, offset: number): number {
     const { roots, feature, child, threshold, missingLeft, value } = this;
     let sum = 0;
@@ -176,9 +176,10 @@ export class TreeExplainer implements Explainer {
         // Right when not (v <= threshold), except a missing value on a missing-left split.
         i = child[i]! + ((+!(v <= threshold[i]!)) & (1 ^ ((+(v !== v)) & missingLeft[i]!)));
       }
-      sum += value[i]!;
+      // float32 sums in tree order, base value last: how onnxruntime's TreeEnsemble adds up.
+      sum = Math.fround(sum + value[i]!);
     }
-    return sigmoid(this.baseMargin + sum);
+    return sigmoid(Math.fround(sum + this.baseMargin));
   }
 
   explain(x: Float32Array, offset: number): OcclusionScores {

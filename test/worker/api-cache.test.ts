@@ -38,9 +38,14 @@ function hex(bytes: ArrayBuffer): string {
   return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** The committed bundle with `tag` appended to the ONNX bytes and a manifest that matches: another model. */
+/**
+ * The committed bundle with `tag` appended to the ONNX bytes (as an unknown protobuf field,
+ * number 1000, which every reader skips) and a manifest that matches: another, valid model file.
+ */
 async function bundleForModel(tag: string): Promise<ModelBundle> {
-  const extra = new TextEncoder().encode(tag);
+  const text = new TextEncoder().encode(tag);
+  if (text.length > 127) throw new Error("tag too long for a one-byte length");
+  const extra = new Uint8Array([0xc2, 0x3e, text.length, ...text]);
   const bytes = new Uint8Array(committedBundle.onnx.byteLength + extra.length);
   bytes.set(new Uint8Array(committedBundle.onnx));
   bytes.set(extra, committedBundle.onnx.byteLength);

@@ -19,7 +19,7 @@ import worker from "../../worker/src/index.js";
 import onnx from "../../models/default/model.onnx";
 import card from "../../models/default/MODEL_CARD.md";
 import manifest from "../../models/default/manifest.json";
-import { ModelService, createTreeExplainer, type CreateModel, type ModelBundle } from "../../worker/src/model/model-service.js";
+import { ModelService, type CreateModel, type ModelBundle } from "../../worker/src/model/model-service.js";
 
 export const BASE = "https://flash.test";
 
@@ -102,6 +102,8 @@ export interface TestAppOptions {
   /** Default: the real bundled manifest and bytes. */
   readonly bundle?: ModelBundle;
   readonly createModel: CreateModel;
+  /** "eager" by default: every answer waits for the model (stand-ins included); "deferred" as the Worker. */
+  readonly start?: "eager" | "deferred";
   /**
    * The app's prediction cache. Default: a fresh in-isolate cache of this app's own, so stand-in
    * models (which share the real model's sha256) never answer from each other's entries.
@@ -116,7 +118,8 @@ export function createTestApp(options: TestAppOptions) {
   const models = new ModelService(options.bundle ?? committedBundle, {
     createModel: options.createModel,
     // A stand-in model explains itself; a real one (onnxruntime) is explained by its trees.
-    createExplainer: (bytes, model) => (model instanceof StubModel ? model.explainer : createTreeExplainer(bytes)),
+    explainWith: (model) => (model instanceof StubModel ? model.explainer : undefined),
+    start: options.start ?? "eager",
   });
   const own = new MemoryPredictionCache();
   const cache = options.cache === "isolate" ? undefined : (options.cache ?? (() => own));

@@ -13,7 +13,7 @@ import { findVerdict } from "../../core/verdict.js";
 import manifest from "../../models/default/manifest.json";
 import { createOrtModel } from "../../worker/src/model/bundled.js";
 import fixture from "./fixtures/ort-parity.json";
-import { committedBundle, postDirect, postJson, readJson } from "./api-helpers.js";
+import { committedBundle, createTestApp, postDirect, postJson, readJson } from "./api-helpers.js";
 
 const rows = fixture.rows as { source: string; label: string; features: Record<string, number | string | boolean>; raw: number; calibrated: number }[];
 
@@ -50,6 +50,48 @@ describe("parity with onnxruntime-node", () => {
       const single = await readJson(await postJson("/predict", rows[i]!.features));
       expect(Math.abs(single.success_probability - rows[i]!.calibrated)).toBeLessThanOrEqual(1e-6);
     }
+  });
+
+  it("a fresh deferred isolate answers from the trees, then from onnxruntime: the same probabilities within 1e-6", async () => {
+    let creations = 0;
+    const app = createTestApp({
+      start: "deferred",
+      createModel: async (bytes) => {
+        creations++;
+        return createOrtModel(bytes);
+      },
+    });
+    const sample = rows.filter((_, i) => i % 7 === 0).slice(0, 20);
+    // Until the request's waitUntil has run, onnxruntime has not started: the trees answer.
+    const first = await app.post("/predict/batch", { startups: sample.map((r) => r.features) });
+    expect(first.headers.get("x-flash-engine")).toBe("trees");
+    const fromTrees = (await readJson(first)).results.map((r: { prediction: { success_probability: number } }) => r.prediction.success_probability);
+    expect(creations).toBe(1);
+    expect(app.models.status().engine).toBe("onnxruntime");
+    const single = await app.post("/predict", sample[0]!.features);
+    expect(single.headers.get("x-flash-engine")).toBe("onnxruntime");
+    sample.forEach((r, i) => expect(Math.abs(fromTrees[i] - r.calibrated), r.label).toBeLessThanOrEqual(1e-6));
+    expect(Math.abs((await readJson(single)).success_probability - sample[0]!.calibrated)).toBeLessThanOrEqual(1e-6);
+  });
+
+  it("a deferred isolate whose onnxruntime cannot start keeps answering from the trees and retries", async () => {
+    let attempts = 0;
+    const app = createTestApp({
+      start: "deferred",
+      createModel: async (bytes) => {
+        attempts++;
+        if (attempts === 1) throw new Error("simulated start failure");
+        return createOrtModel(bytes);
+      },
+    });
+    const a = await app.post("/predict", rows[0]!.features);
+    expect(a.status).toBe(200);
+    expect(a.headers.get("x-flash-engine")).toBe("trees");
+    expect(app.models.status()).toMatchObject({ engine: "trees", error: "simulated start failure", attempts: 1 });
+    const b = await app.post("/predict", rows[1]!.features);
+    expect(b.status).toBe(200);
+    expect(attempts).toBe(2);
+    expect(app.models.status().engine).toBe("onnxruntime");
   });
 
   it("predictions over the test split span the range the model card reports", async () => {

@@ -4,7 +4,8 @@
  * change its model. To serve another model, put it in models/default and deploy again.
  *
  * Module-level state, documented on purpose: `bundledModelService` holds the isolate's one ONNX
- * session, created lazily on the first prediction (or /health) and reused by every request.
+ * session, created lazily right after the first prediction's answer (or by /health) and reused by
+ * every request; until it is up, the same file's trees answer (model-service.ts).
  */
 
 import onnx from "../../../models/default/model.onnx";
@@ -19,4 +20,4 @@ export async function createOrtModel(bytes: Uint8Array): Promise<OrtModel> {
   return new OrtModel(await createOrtSession(bytes));
 }
 
-export const bundledModelService = new ModelService(bundledModel, { createModel: createOrtModel });
+export const bundledModelService = new ModelService(bundledModel, { createModel: createOrtModel, start: "deferred" });

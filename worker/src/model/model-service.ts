@@ -6,6 +6,14 @@
  * it is remembered and every later request gets the same 503 with the reason. Session creation
  * is different: if it fails (a transient runtime problem), nothing is remembered and the next
  * request tries again. Concurrent first requests share one load.
+ *
+ * Two engines read the one file. onnxruntime-web serves; its first start in an isolate costs
+ * about 300 ms of CPU (its WASM runtime's own initialisation). The trees of the same file,
+ * walked in TypeScript (core/tree-explainer.ts, which also explains every prediction), give the
+ * same probabilities (within 1e-6, tested). In "deferred" mode (the Worker) a fresh isolate
+ * answers from the trees and starts onnxruntime right after that answer, so no request waits
+ * for a start it does not need; if the start fails, the trees keep serving (/health says why)
+ * and a later request tries again.
  */
 
 import { ENCODING_HASH } from "../../../core/encoding.js";
@@ -25,36 +33,61 @@ export interface ModelBundle {
 }
 
 export interface LoadedModel extends PredictionEngine {
+  /** onnxruntime once it has started; the trees (same file, same answers) until then. */
   readonly model: Model;
   /** Pillar scores and factors, from the trees of the same ONNX bytes the model runs. */
   readonly explainer: Explainer;
   readonly manifest: ModelManifest;
   /** Calibration and interval inputs for normal serving. */
   readonly context: PredictionContext;
+  /** Which engine scores right now. */
+  engine(): Engine;
 }
 
+/** "onnxruntime" (the session) or "trees" (the file's trees walked in TypeScript, while it starts). */
+export type Engine = "onnxruntime" | "trees";
+
 export interface ModelStatus {
+  /** True once the model can predict (checked, its trees read); see `engine` for onnxruntime. */
   readonly loaded: boolean;
   /** True once the bytes matched the manifest's sha256; false before the check or on mismatch. */
   readonly checksumVerified: boolean;
-  /** Why the model cannot serve, if it cannot. */
+  readonly engine: Engine | null;
+  /** Why the model cannot serve, or why onnxruntime did not start (the trees serve meanwhile). */
   readonly error?: string;
+  /** Milliseconds onnxruntime's session took to start (its first attempt that worked). */
   readonly loadMs?: number;
+  /** onnxruntime starts attempted. */
   readonly attempts: number;
 }
 
 export type CreateModel = (onnx: Uint8Array) => Promise<Model>;
-export type CreateExplainer = (onnx: Uint8Array, model: Model) => Explainer;
+export type CreateExplainer = (onnx: Uint8Array) => Explainer & { score(x: Float32Array, offset: number): number };
 
 export interface ModelServiceOptions {
   /** How to turn bytes into a runnable model (onnxruntime-web in the Worker). */
   readonly createModel: CreateModel;
-  /** How to explain that model's predictions; by default its trees are read from the same bytes. */
+  /** How to read the same model's trees (explanations, and predictions while onnxruntime starts). */
   readonly createExplainer?: CreateExplainer;
+  /** An explainer a created model brings itself (stand-in models in tests); the trees otherwise. */
+  readonly explainWith?: (model: Model) => Explainer | undefined;
+  /**
+   * "deferred" (the Worker): the first requests are answered from the trees and onnxruntime
+   * starts after the answer (LoadOptions.defer), so a fresh isolate's first answer does not wait
+   * for onnxruntime's ~300 ms start. "eager": every load waits for onnxruntime (tests, /health).
+   */
+  readonly start?: "deferred" | "eager";
+}
+
+export interface LoadOptions {
+  /** Where a deferred start runs: after the current answer (the request's waitUntil). */
+  readonly defer?: (task: () => Promise<unknown>) => void;
+  /** Wait for onnxruntime even in deferred mode (/health: ready means ready). */
+  readonly waitForOnnx?: boolean;
 }
 
 /** The default explainer: the ONNX file's own trees, walked in TypeScript. */
-export function createTreeExplainer(onnx: Uint8Array): Explainer {
+export function createTreeExplainer(onnx: Uint8Array): TreeExplainer {
   return new TreeExplainer(readOnnxTrees(onnx, FEATURE_COUNT));
 }
 
@@ -67,10 +100,25 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
 
 type Verification = { readonly ok: true; readonly manifest: ModelManifest } | { readonly ok: false; readonly reason: string };
 
+/** The trees as a Model: float32 probabilities, like onnxruntime's output. */
+function treesAsModel(trees: ReturnType<CreateExplainer>): Model {
+  return {
+    async predict(features, rows) {
+      const out = new Float32Array(rows);
+      for (let r = 0; r < rows; r++) out[r] = trees.score(features, r * FEATURE_COUNT);
+      return out;
+    },
+  };
+}
+
 export class ModelService {
   private verification: Promise<Verification> | undefined;
-  private loading: Promise<LoadedModel> | undefined;
+  private prepared: Omit<LoadedModel, "model" | "engine"> & { readonly trees: Model } | undefined;
   private loaded: LoadedModel | undefined;
+  private onnx: Model | undefined;
+  private onnxExplainer: Explainer | undefined;
+  private onnxStarting: Promise<Model> | undefined;
+  private onnxScheduled = false;
   private lastError: string | undefined;
   private attempts = 0;
   private loadMs: number | undefined;
@@ -90,8 +138,9 @@ export class ModelService {
     return {
       loaded: this.loaded !== undefined,
       checksumVerified: this.verified,
+      engine: this.loaded ? this.loaded.engine() : null,
       attempts: this.attempts,
-      ...(this.lastError !== undefined && this.loaded === undefined ? { error: this.lastError } : {}),
+      ...(this.lastError !== undefined && this.onnx === undefined ? { error: this.lastError } : {}),
       ...(this.loadMs !== undefined ? { loadMs: this.loadMs } : {}),
     };
   }
@@ -100,44 +149,95 @@ export class ModelService {
    * The loaded model; throws ModelUnavailableError (503) with the reason when it cannot serve.
    * `expectedVersion` (the deployment's FLASH_MODEL_VERSION) must match the bundle when set.
    */
-  async load(expectedVersion = ""): Promise<LoadedModel> {
-    const loaded = this.loaded ?? (await this.loadOnce());
+  async load(expectedVersion = "", options: LoadOptions = {}): Promise<LoadedModel> {
+    const loaded = this.loaded ?? (await this.prepare());
     if (expectedVersion !== "" && loaded.manifest.version !== expectedVersion) {
       throw new ModelUnavailableError(
         `this deployment must serve model ${expectedVersion} (FLASH_MODEL_VERSION) but bundles ${loaded.manifest.version}; redeploy with the right model or fix the variable`,
       );
     }
+    if (this.onnx) return loaded;
+    const deferred = this.options.start === "deferred" && options.defer !== undefined && !options.waitForOnnx;
+    if (!deferred) {
+      await this.startOnnx();
+      return loaded;
+    }
+    if (!this.onnxScheduled && !this.onnxStarting) {
+      this.onnxScheduled = true;
+      options.defer!(async () => {
+        try {
+          // After this answer: a timer lets the response go out before onnxruntime's synchronous start.
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          await this.startOnnx();
+        } catch {
+          // Remembered in lastError (/health says why); the trees keep serving and a later request retries.
+        } finally {
+          this.onnxScheduled = false;
+        }
+      });
+    }
     return loaded;
   }
 
-  private loadOnce(): Promise<LoadedModel> {
-    this.loading ??= this.createLoaded().then(
-      (loaded) => {
-        this.loaded = loaded;
-        this.lastError = undefined;
-        return loaded;
-      },
-      (error: unknown) => {
-        // Forget the failed attempt so the next request retries (verification stays cached).
-        this.loading = undefined;
-        this.lastError = error instanceof Error ? error.message : String(error);
-        throw error instanceof ModelUnavailableError ? error : new ModelUnavailableError(`the model failed to load: ${this.lastError}`);
-      },
-    );
-    return this.loading;
-  }
-
-  private async createLoaded(): Promise<LoadedModel> {
+  /** Check the bundle and read its trees, once; a failed check is remembered (the bundle is immutable). */
+  private async prepare(): Promise<LoadedModel> {
     this.verification ??= this.verify();
     const verification = await this.verification;
     if (!verification.ok) throw new ModelUnavailableError(verification.reason);
+    if (!this.loaded) {
+      let trees: ReturnType<CreateExplainer>;
+      try {
+        trees = (this.options.createExplainer ?? createTreeExplainer)(new Uint8Array(this.bundle.onnx));
+      } catch (error) {
+        const reason = `the model's trees cannot be read: ${error instanceof Error ? error.message : String(error)}`;
+        this.verification = Promise.resolve({ ok: false, reason });
+        throw new ModelUnavailableError(reason);
+      }
+      const treeModel = treesAsModel(trees);
+      const self = this;
+      this.loaded = {
+        get explainer() {
+          return self.onnxExplainer ?? trees;
+        },
+        manifest: verification.manifest,
+        context: createPredictionContext(verification.manifest),
+        get model() {
+          return self.onnx ?? treeModel;
+        },
+        engine: () => (self.onnx ? "onnxruntime" : "trees"),
+      };
+    }
+    return this.loaded;
+  }
+
+  /** Start onnxruntime's session; concurrent callers share one start; a failure is forgotten so the next load retries. */
+  private startOnnx(): Promise<Model> {
+    if (this.onnx) return Promise.resolve(this.onnx);
+    const starting = this.onnxStarting ?? this.createOnnx();
+    this.onnxStarting = starting;
+    return starting.then(
+      (model) => model,
+      (error: unknown) => {
+        if (this.onnxStarting === starting) this.onnxStarting = undefined;
+        throw error instanceof ModelUnavailableError ? error : new ModelUnavailableError(`the model failed to load: ${this.lastError}`);
+      },
+    );
+  }
+
+  private async createOnnx(): Promise<Model> {
     this.attempts++;
     const started = Date.now();
-    const bytes = new Uint8Array(this.bundle.onnx);
-    const model = await this.options.createModel(bytes);
-    const explainer = (this.options.createExplainer ?? createTreeExplainer)(bytes, model);
-    this.loadMs = Date.now() - started;
-    return { model, explainer, manifest: verification.manifest, context: createPredictionContext(verification.manifest) };
+    try {
+      const model = await this.options.createModel(new Uint8Array(this.bundle.onnx));
+      this.loadMs = Date.now() - started;
+      this.onnxExplainer = this.options.explainWith?.(model);
+      this.onnx = model;
+      this.lastError = undefined;
+      return model;
+    } catch (error) {
+      this.lastError = error instanceof Error ? error.message : String(error);
+      throw error;
+    }
   }
 
   private async verify(): Promise<Verification> {

@@ -59,7 +59,8 @@ export function createMetaRoutes(deps: AppDeps): Hono<AppEnv> {
       cache: describeCache(selectCache(c, deps)),
     };
     try {
-      await deps.models.load(c.env.FLASH_MODEL_VERSION ?? "");
+      // Ready means onnxruntime is up: a health check warms an isolate completely.
+      await deps.models.load(c.env.FLASH_MODEL_VERSION ?? "", { waitForOnnx: true });
     } catch (error) {
       if (!(error instanceof ModelUnavailableError)) throw error;
       const status = deps.models.status();
@@ -68,6 +69,7 @@ export function createMetaRoutes(deps: AppDeps): Hono<AppEnv> {
           status: "unavailable",
           model_loaded: status.loaded,
           checksum_verified: status.checksumVerified,
+          engine: status.engine,
           ...identity,
           reason: error.message,
         },
@@ -80,6 +82,7 @@ export function createMetaRoutes(deps: AppDeps): Hono<AppEnv> {
       status: "ok",
       model_loaded: status.loaded,
       checksum_verified: status.checksumVerified,
+      engine: status.engine,
       ...identity,
       load_ms: status.loadMs ?? null,
     });

@@ -65,6 +65,8 @@ export function createPredictRoutes(deps: AppDeps): Hono<AppEnv> {
       "X-Flash-Verdict": body.verdict_code,
       "X-Flash-Model-Version": body.model.version,
       "X-Flash-Prediction-Id": body.prediction_id,
+      // "trees" while onnxruntime starts in a fresh isolate (same file, same probabilities).
+      "X-Flash-Engine": serving.loaded.engine(),
     });
   });
 
@@ -101,7 +103,7 @@ export function createPredictRoutes(deps: AppDeps): Hono<AppEnv> {
         timestamp: new Date().toISOString(),
       },
       200,
-      { "X-Cache": cache, "X-Flash-Model-Version": model.version },
+      { "X-Cache": cache, "X-Flash-Model-Version": model.version, "X-Flash-Engine": serving.loaded.engine() },
     );
   });
 
