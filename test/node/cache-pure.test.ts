@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { validateFeatures } from "../../core/encoding.js";
 import { buildPredictionCacheKey, buildPredictionCacheKeys, toCacheablePrediction, DEFAULT_CACHE_NAMESPACE } from "../../worker/src/cache/cache-key.js";
@@ -136,6 +137,38 @@ describe("CircuitBreaker", () => {
 });
 
 describe("LruCache", () => {
+  it("behaves like a plain recency list under any sequence of gets, sets and deletes (bounded by entries and bytes)", () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("set" as const), key: fc.integer({ min: 0, max: 7 }), size: fc.integer({ min: 1, max: 6 }) }),
+      fc.record({ kind: fc.constant("get" as const), key: fc.integer({ min: 0, max: 7 }) }),
+      fc.record({ kind: fc.constant("delete" as const), key: fc.integer({ min: 0, max: 7 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const lru = new LruCache<number>({ maxEntries: 4, maxBytes: 12, sizeOf: (v) => v });
+        let model: { key: string; size: number }[] = []; // least recent first
+        for (const o of ops) {
+          const key = `k${o.key}`;
+          if (o.kind === "set") {
+            lru.set(key, o.size, 1_000);
+            model = model.filter((e) => e.key !== key).concat({ key, size: o.size });
+            while (model.length > 4 || model.reduce((s, e) => s + e.size, 0) > 12) model.shift();
+          } else if (o.kind === "get") {
+            const want = model.find((e) => e.key === key);
+            expect(lru.get(key)).toBe(want?.size);
+            if (want) model = model.filter((e) => e.key !== key).concat(want);
+          } else {
+            expect(lru.delete(key)).toBe(model.some((e) => e.key === key));
+            model = model.filter((e) => e.key !== key);
+          }
+          expect(lru.keys()).toEqual(model.map((e) => e.key));
+          expect(lru.totalBytes).toBe(model.reduce((s, e) => s + e.size, 0));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("never holds more than maxEntries and evicts the least recently used", () => {
     const lru = new LruCache<number>({ maxEntries: 3 });
     lru.set("a", 1, 1_000);
