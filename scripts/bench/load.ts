@@ -24,6 +24,8 @@ export interface Target {
 export interface Answer {
   readonly status: number;
   readonly cache: string | null;
+  /** X-Flash-Engine: which engine scored (the API's "trees" while onnxruntime starts). */
+  readonly engine: string | null;
   readonly body: string;
 }
 
@@ -39,13 +41,39 @@ export function post(origin: string, path: string, body: string | Uint8Array, he
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
         response.on("end", () =>
-          resolve({ status: response.statusCode ?? 0, cache: (response.headers["x-cache"] as string | undefined) ?? null, body: Buffer.concat(chunks).toString("utf8") }),
+          resolve({
+            status: response.statusCode ?? 0,
+            cache: (response.headers["x-cache"] as string | undefined) ?? null,
+            engine: (response.headers["x-flash-engine"] as string | undefined) ?? null,
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
         );
         response.on("error", reject);
       },
     );
     request.on("error", reject);
     request.end(body);
+  });
+}
+
+/** One GET; resolves with the whole answer. */
+export function get(origin: string, path: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(`${origin}${path}`, { agent }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            cache: (response.headers["x-cache"] as string | undefined) ?? null,
+            engine: (response.headers["x-flash-engine"] as string | undefined) ?? null,
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+        response.on("error", reject);
+      })
+      .on("error", reject);
   });
 }
 
