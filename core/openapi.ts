@@ -245,6 +245,11 @@ function buildSchemas(): Record<string, Schema> {
         status: { type: "string", enum: ["ok", "unavailable"] },
         model_loaded: { type: "boolean" },
         checksum_verified: { type: "boolean" },
+        engine: {
+          type: ["string", "null"],
+          enum: ["onnxruntime", "trees", null],
+          description: "What scores now: onnxruntime, or the model's trees while onnxruntime starts (null before the first load).",
+        },
         color: { type: "string" },
         environment: { type: "string" },
         model: ref("ModelRef"),
@@ -297,6 +302,10 @@ const predictionHeaders = {
   "X-Flash-Probability": { schema: { type: "string" } },
   "X-Flash-Verdict": { schema: { type: "string", enum: VERDICT_BANDS.map((b) => b.id) } },
   "X-Flash-Model-Version": { schema: { type: "string" } },
+  "X-Flash-Engine": {
+    description: "onnxruntime, or trees while onnxruntime starts in a fresh isolate (same model file, same probabilities).",
+    schema: { type: "string", enum: ["onnxruntime", "trees"] },
+  },
 };
 
 /** The whole document; `serverUrl` is the origin the document is served from. */
