@@ -110,18 +110,24 @@ export async function buildModel(options: BuildModelOptions): Promise<BuildModel
   const last = stopped.history[stopped.history.length - 1];
   log(
     `early stopping chose ${stopped.bestIteration} trees in ${((Date.now() - trainStarted) / 1000).toFixed(1)} s` +
-      (stopped.stoppedEarly ? ` (stopped at tree ${last?.iteration}: no better validation loss for ${stopped.options.earlyStoppingRounds} trees)` : ""),
+      (stopped.stoppedEarly
+        ? ` (stopped at tree ${last?.iteration}: no better validation loss for ${stopped.options.earlyStoppingRounds} trees)`
+        : stopped.bestIteration === stopped.options.maxIterations
+          ? ` (the cap of ${stopped.options.maxIterations} trees: the validation loss was still improving)`
+          : ""),
   );
   if (stopped.model.trees.length === 0) throw new BuildError("no split improved the loss: the features carry no signal for this label");
 
   // Refit on train + validation with the tree count early stopping chose (scaled to the larger
   // set): the validation rows only had to pick a number, and on small data sets 12% more rows
   // to learn from is worth more than anything else. Calibration and test stay untouched.
+  // The scaled count never exceeds maxIterations, so the cap bounds the served model's size
+  // (its serving cost grows with every tree).
   let trained = stopped;
   if (options.refit ?? true) {
     const refitStarted = Date.now();
     const combined = selectRows(data, Uint32Array.from([...split.train, ...split.validation]).sort());
-    const trees = Math.max(1, Math.round((stopped.bestIteration * combined.rows) / train.rows));
+    const trees = Math.min(stopped.options.maxIterations, Math.max(1, Math.round((stopped.bestIteration * combined.rows) / train.rows)));
     trained = trainGbdt(combined, null, { ...options.gbdt, seed: gbdtSeed, maxIterations: trees });
     log(`refit on train + validation (${combined.rows} rows): ${trained.model.trees.length} trees in ${((Date.now() - refitStarted) / 1000).toFixed(1)} s`);
   }

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parseCliArgs } from "./cli.js";
+import { DEFAULT_GBDT_OPTIONS } from "./gbdt.js";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -57,6 +58,9 @@ describe("model:build command line", () => {
     const help = await cli(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: npm run model:build");
+    expect(help.stdout).toMatch(new RegExp(`--max-trees[^]*\\(default: ${DEFAULT_GBDT_OPTIONS.maxIterations}\\)`));
+    expect(help.stdout).toMatch(new RegExp(`--learning-rate .*\\(default: ${DEFAULT_GBDT_OPTIONS.learningRate}\\)`));
+    expect(help.stdout).toMatch(new RegExp(`--max-depth .*\\(default: ${DEFAULT_GBDT_OPTIONS.maxDepth}\\)`));
     const dir = mkdtempSync(join(tmpdir(), "flash-cli-"));
     const dry = await cli(["--synthetic", "600", "--max-trees", "5", "--dry-run", "--write-csv", join(dir, "rows.csv")]);
     expect(dry.code).toBe(0);

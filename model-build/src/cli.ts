@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import type { EvaluationMetrics } from "../../core/manifest.js";
 import { BuildError } from "./build-model.js";
 import { CsvError } from "./csv-loader.js";
+import { DEFAULT_GBDT_OPTIONS } from "./gbdt.js";
 import { runModelBuild, type DataSpec, type RunModelBuildOptions } from "./run-build.js";
 
 const USAGE = `Train, calibrate, evaluate and export the FLASH model (ONNX + manifest + model card).
@@ -24,9 +25,10 @@ Options:
   --max-bad-share <x>     with --data, fail when more than this share of rows is bad (default: 0.01)
   --name <name>           model name in the manifest (default: flash-default)
   --model-version <v>     version string (default: the first 12 hex digits of the ONNX sha256)
-  --max-trees <n>         most trees to train; early stopping usually ends sooner (default: 400)
-  --learning-rate <x>     shrinkage per tree (default: 0.1)
-  --max-depth <n>         tree depth (default: 5)
+  --max-trees <n>         most trees in the model (serving cost grows with each); early
+                          stopping may end sooner (default: ${DEFAULT_GBDT_OPTIONS.maxIterations})
+  --learning-rate <x>     shrinkage per tree (default: ${DEFAULT_GBDT_OPTIONS.learningRate})
+  --max-depth <n>         tree depth (default: ${DEFAULT_GBDT_OPTIONS.maxDepth})
   --write-csv <file>      also write the rows trained on as a training CSV (e.g. the synthetic
                           rows, to train another tool on exactly the same data)
   --dry-run               build and check everything, write no model

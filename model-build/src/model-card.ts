@@ -94,8 +94,10 @@ export function renderModelCard(manifest: ModelManifest): string {
     `- Data: ${d.description}; ${d.rows} rows${d.bad_rows > 0 ? ` (${d.bad_rows} bad rows left out, each reported at build time)` : ""}, fingerprint \`${d.fingerprint.slice(0, 16)}…\`.`,
     `- Splits (stratified, seed ${manifest.seed}): train ${d.splits.train}, validation ${d.splits.validation} (early stopping), calibration ${d.splits.calibration} (isotonic), test ${d.splits.test}.`,
     `- Model: ${t.trees} gradient-boosted trees (histogram GBDT in \`model-build/src/gbdt.ts\`), depth <= ${t.max_depth}, learning rate ${t.learning_rate}, L2 ${t.l2}, min child weight ${t.min_child_weight}, row/column subsample ${t.row_subsample}/${t.column_subsample}.`,
-    `- Early stopping on the validation split chose ${t.best_iteration} trees (at most ${t.max_iterations}, patience ${t.early_stopping_rounds})` +
-      (t.refit ? `; the final ${t.trees} trees were then retrained on train + validation (the count scaled to the larger set).` : "."),
+    (t.best_iteration === t.max_iterations
+      ? `- Training reached the cap of ${t.max_iterations} trees with the validation loss still improving (early stopping patience ${t.early_stopping_rounds}): the cap bounds the serving cost, which grows with every tree`
+      : `- Early stopping on the validation split chose ${t.best_iteration} trees (at most ${t.max_iterations}, patience ${t.early_stopping_rounds})`) +
+      (t.refit ? `; the final ${t.trees} trees were then retrained on train + validation (the count scaled to the larger set, at most ${t.max_iterations}).` : "."),
     `- ONNX: ${manifest.onnx.bytes} bytes, sha256 \`${manifest.onnx.sha256}\`, IR ${manifest.onnx.ir_version}, opsets ${Object.entries(manifest.onnx.opsets).map(([k, v]) => `${k} ${v}`).join(", ")}; onnxruntime matches the TypeScript model within ${t.onnx_max_abs_diff.toExponential(1)} on the test split.`,
     `- Encoding: version ${manifest.encoding.version}, hash \`${manifest.encoding.hash.slice(0, 16)}…\` (the Worker refuses a model built for another encoding).`,
     `- Built ${manifest.created_at} in ${(t.duration_ms / 1000).toFixed(1)} s. The ONNX bytes depend only on the data, the seed and the settings; rebuild with:`,
