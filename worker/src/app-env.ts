@@ -9,8 +9,11 @@ import type { ModelService } from "./model/model-service.js";
 
 export interface AppEnv {
   Bindings: Env;
-  /** `apiKey` (id, name, tier; never the key itself), set by requireApiKey. */
-  Variables: AuthVariables;
+  /**
+   * `apiKey` (id, name, tier; never the key itself), set by requireApiKey; `afterResponse`, the
+   * work queued to run once the answer is out (middleware/after-response.ts).
+   */
+  Variables: AuthVariables & { afterResponse: (() => Promise<unknown>)[] };
 }
 
 export interface AppDeps {

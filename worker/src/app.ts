@@ -4,6 +4,7 @@
  * Dependencies come in as arguments, so tests build the same app around another model or cache.
  *
  * Order, outermost first: the request log (one JSON line per request, a 5xx with its error),
+ * the after-response queue (work that must not delay the answer, e.g. onnxruntime's start),
  * security headers (so every answer has them, errors included), CORS (preflights answered
  * before authentication), the API key (401/503), the per-key rate limit (429). Their refusals
  * are HTTPExceptions in the API's one JSON error shape, answered by onError.
@@ -13,6 +14,7 @@ import { Hono } from "hono";
 import type { AppDeps, AppEnv } from "./app-env.js";
 import { requireApiKey, type AuthEvent } from "./auth/index.js";
 import { createClientError, handleError, handleNotFound } from "./errors.js";
+import { runAfterResponse } from "./middleware/after-response.js";
 import { rateLimitByKey } from "./middleware/rate-limit.js";
 import { logRequests } from "./middleware/request-log.js";
 import { corsFromAllowList, securityHeaders } from "./middleware/security.js";
@@ -34,6 +36,7 @@ function logAuthEvent(event: AuthEvent): void {
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(logRequests());
+  app.use(runAfterResponse());
   app.use(securityHeaders());
   app.use(corsFromAllowList());
   app.use(

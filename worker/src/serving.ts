@@ -13,7 +13,7 @@ import { createClientError, createValidationError } from "./errors.js";
 import { applyFaults, readFaultConfig } from "./faults.js";
 import { MAX_BODY_BYTES, readJsonBody } from "./http/read-json.js";
 import type { LoadedModel } from "./model/model-service.js";
-import { waitUntilOf } from "./prediction-flow.js";
+import { deferAfterResponse } from "./middleware/after-response.js";
 
 export interface Serving {
   readonly loaded: LoadedModel;
@@ -31,8 +31,7 @@ export interface Serving {
 export async function prepareServing(c: Context<AppEnv>, deps: AppDeps): Promise<Serving> {
   const faults = readFaultConfig(c.env);
   await applyFaults(faults);
-  const waitUntil = waitUntilOf(c);
-  const loaded = await deps.models.load(c.env.FLASH_MODEL_VERSION ?? "", { defer: (task) => waitUntil(task()) });
+  const loaded = await deps.models.load(c.env.FLASH_MODEL_VERSION ?? "", { defer: (task) => deferAfterResponse(c, task) });
   const cache = selectCache(c, deps);
   const constant = faults?.constantProbability;
   const context = constant === undefined ? loaded.context : createPredictionContext(loaded.manifest, { constantProbability: constant });

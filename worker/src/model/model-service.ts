@@ -80,7 +80,7 @@ export interface ModelServiceOptions {
 }
 
 export interface LoadOptions {
-  /** Where a deferred start runs: after the current answer (the request's waitUntil). */
+  /** Where a deferred start runs: once the current answer is out (middleware/after-response.ts). */
   readonly defer?: (task: () => Promise<unknown>) => void;
   /** Wait for onnxruntime even in deferred mode (/health: ready means ready). */
   readonly waitForOnnx?: boolean;
@@ -166,8 +166,6 @@ export class ModelService {
       this.onnxScheduled = true;
       options.defer!(async () => {
         try {
-          // After this answer: a timer lets the response go out before onnxruntime's synchronous start.
-          await new Promise((resolve) => setTimeout(resolve, 0));
           await this.startOnnx();
         } catch {
           // Remembered in lastError (/health says why); the trees keep serving and a later request retries.
