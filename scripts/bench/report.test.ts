@@ -147,8 +147,8 @@ describe("renderReport", () => {
     const figures = computeFigures(d);
     const apiRps = figures.targets.find((t) => t.id === "api-rps")!;
     // The model's figures come from the run: one ORT row (45 us) and the explanation (40 us).
-    expect(explainMiss(apiRps, d, figures)).toContain("onnxruntime-web costs 45 us for one row");
-    expect(explainMiss(apiRps, d, figures)).toContain("(40 us for the pillar scores");
+    expect(explainMiss(apiRps, d, figures)).toContain("scores one row in onnxruntime-web, 45 us on this 568-tree model");
+    expect(explainMiss(apiRps, d, figures)).toContain("in TypeScript, 40 us;");
   });
 
   it("says when the machine was loaded", () => {
