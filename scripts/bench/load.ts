@@ -31,25 +31,28 @@ export interface Answer {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
+/** Read a whole answer into an Answer. */
+function collectAnswer(response: http.IncomingMessage, resolve: (answer: Answer) => void, reject: (error: Error) => void): void {
+  const chunks: Buffer[] = [];
+  response.on("data", (chunk: Buffer) => chunks.push(chunk));
+  response.on("end", () =>
+    resolve({
+      status: response.statusCode ?? 0,
+      cache: (response.headers["x-cache"] as string | undefined) ?? null,
+      engine: (response.headers["x-flash-engine"] as string | undefined) ?? null,
+      body: Buffer.concat(chunks).toString("utf8"),
+    }),
+  );
+  response.on("error", reject);
+}
+
 /** One request; resolves when the whole answer has arrived. */
 export function post(origin: string, path: string, body: string | Uint8Array, headers: Readonly<Record<string, string>>): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       `${origin}${path}`,
       { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("end", () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            cache: (response.headers["x-cache"] as string | undefined) ?? null,
-            engine: (response.headers["x-flash-engine"] as string | undefined) ?? null,
-            body: Buffer.concat(chunks).toString("utf8"),
-          }),
-        );
-        response.on("error", reject);
-      },
+      (response) => collectAnswer(response, resolve, reject),
     );
     request.on("error", reject);
     request.end(body);
@@ -59,21 +62,7 @@ export function post(origin: string, path: string, body: string | Uint8Array, he
 /** One GET; resolves with the whole answer. */
 export function get(origin: string, path: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    http
-      .get(`${origin}${path}`, { agent }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("end", () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            cache: (response.headers["x-cache"] as string | undefined) ?? null,
-            engine: (response.headers["x-flash-engine"] as string | undefined) ?? null,
-            body: Buffer.concat(chunks).toString("utf8"),
-          }),
-        );
-        response.on("error", reject);
-      })
-      .on("error", reject);
+    http.get(`${origin}${path}`, { agent }, (response) => collectAnswer(response, resolve, reject)).on("error", reject);
   });
 }
 
