@@ -236,12 +236,19 @@ export function encodeFeatures(values: FeatureValues): Float32Array {
 }
 
 /**
- * A stable text form of validated features: sorted keys, canonical spellings, missing omitted.
+ * A stable text form of validated features: schema order, canonical spellings, missing omitted.
  * Two requests that mean the same startup have the same canonical form (the cache key's basis).
  */
 export function canonicalizeFeatures(values: FeatureValues): string {
-  const keys = Object.keys(values).sort();
-  return JSON.stringify(keys.map((k) => [k, values[k]]));
+  // Schema order needs no sort; the feature's index stands for its name. JSON of each value keeps
+  // types apart (1 vs "1" vs true) and folds -0 into 0, like the validation does.
+  let out = "";
+  for (let i = 0; i < FEATURE_COUNT; i++) {
+    const value = values[FEATURES[i]!.name];
+    if (value === undefined) continue;
+    out += typeof value === "number" ? `${i}=${value === 0 ? 0 : value};` : `${i}=${JSON.stringify(value)};`;
+  }
+  return out;
 }
 
 /** Share of the 45 features that are present. */
