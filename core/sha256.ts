@@ -74,8 +74,15 @@ export function sha256(data: Uint8Array | string): Uint8Array {
   return out;
 }
 
-export function sha256Hex(data: Uint8Array | string): string {
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+/** Lower-case hex of bytes (digests, key ids): the one place the project spells bytes as hex. */
+export function toHex(bytes: Uint8Array): string {
   let hex = "";
-  for (const byte of sha256(data)) hex += byte.toString(16).padStart(2, "0");
+  for (const byte of bytes) hex += HEX[byte]!;
   return hex;
+}
+
+export function sha256Hex(data: Uint8Array | string): string {
+  return toHex(sha256(data));
 }

@@ -6,7 +6,7 @@
  * The hash is SHA-256 (first 32 bits), not a cheaper hash, so that keys which differ in one
  * character (client-1, client-2, ...) still spread evenly; it costs a couple of microseconds.
  */
-import { sha256 } from "../../../core/sha256";
+import { sha256, toHex } from "../../../core/sha256";
 import { bearerOf } from "./access";
 
 export const BUCKET_COUNT = 10_000;
@@ -32,15 +32,9 @@ export interface ClientKeyInput {
 
 const MAX_CLIENT_ID_LENGTH = 256;
 
-function hex(bytes: Uint8Array, length: number): string {
-  let out = "";
-  for (let i = 0; i < length; i++) out += bytes[i]!.toString(16).padStart(2, "0");
-  return out;
-}
-
 /** The id an API key is known by in logs and routing: the first 16 hex digits of its SHA-256. */
 export function apiKeyId(apiKey: string): string {
-  return hex(sha256(apiKey), 8);
+  return toHex(sha256(apiKey).subarray(0, 8));
 }
 
 /**

@@ -9,6 +9,8 @@
  * Pure apart from Web Crypto (in workerd and in Node 20 alike), so the keys CLI shares it.
  */
 
+import { toHex } from "../../../core/sha256.js";
+
 export const API_KEY_PREFIX = "flash_sk_";
 const KEY_BODY_LENGTH = 40;
 const BASE62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -51,13 +53,7 @@ export function generateApiKey(): string {
 
 export function generateKeyId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(6));
-  return `key_${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
-
-function toHex(bytes: Uint8Array): string {
-  let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+  return `key_${toHex(bytes)}`;
 }
 
 function fromHex(hex: string): Uint8Array {
@@ -154,12 +150,6 @@ export function matchApiKey(digest: Uint8Array, records: readonly ApiKeyRecord[]
   if (match.revoked_at) return { status: "revoked", record: match };
   if (match.expires_at !== null && Date.parse(match.expires_at) <= now) return { status: "expired", record: match };
   return { status: "valid", record: match };
-}
-
-/** Constant-time comparison of two strings of any length (via their hashes). */
-export async function sameSecret(a: string, b: string): Promise<boolean> {
-  const [ha, hb] = await Promise.all([digestApiKey(a), digestApiKey(b)]);
-  return timingSafeEqualBytes(ha, hb);
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 
 import { canonicalizeFeatures, type FeatureValues } from "../../../core/encoding.js";
-import { sha256Hex } from "../../../core/sha256.js";
+import { sha256Hex, toHex } from "../../../core/sha256.js";
 
 /** Bump the version when the cached value's shape changes, so old entries are simply not found. */
 export const DEFAULT_CACHE_NAMESPACE = "flash:prediction:v1";
@@ -32,7 +32,6 @@ export function buildPredictionCacheKey(
 }
 
 const encoder = new TextEncoder();
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 /**
  * The same keys as buildPredictionCacheKey, hashed by the runtime's native SHA-256
@@ -47,9 +46,7 @@ export async function buildPredictionCacheKeys(
   return Promise.all(
     items.map(async (values) => {
       const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(keyMaterial(modelSha256, values))));
-      let hex = "";
-      for (const byte of digest) hex += HEX[byte]!;
-      return `${namespace}:${hex}`;
+      return `${namespace}:${toHex(digest)}`;
     }),
   );
 }

@@ -20,6 +20,7 @@ import { ENCODING_HASH } from "../../../core/encoding.js";
 import type { Explainer } from "../../../core/explain.js";
 import { checkManifest, type ModelManifest } from "../../../core/manifest.js";
 import { readOnnxTrees } from "../../../core/onnx-trees.js";
+import { toHex } from "../../../core/sha256.js";
 import { createPredictionContext, type Model, type PredictionContext, type PredictionEngine } from "../../../core/predict.js";
 import { FEATURE_COUNT } from "../../../core/schema.js";
 import { TreeExplainer } from "../../../core/tree-explainer.js";
@@ -92,10 +93,7 @@ export function createTreeExplainer(onnx: Uint8Array): TreeExplainer {
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  let hex = "";
-  for (const b of digest) hex += b.toString(16).padStart(2, "0");
-  return hex;
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
 }
 
 type Verification = { readonly ok: true; readonly manifest: ModelManifest } | { readonly ok: false; readonly reason: string };
@@ -113,7 +111,6 @@ function treesAsModel(trees: ReturnType<CreateExplainer>): Model {
 
 export class ModelService {
   private verification: Promise<Verification> | undefined;
-  private prepared: Omit<LoadedModel, "model" | "engine"> & { readonly trees: Model } | undefined;
   private loaded: LoadedModel | undefined;
   private onnx: Model | undefined;
   private onnxExplainer: Explainer | undefined;
