@@ -16,7 +16,7 @@
  * in tests, and the reference the tree walk is tested against).
  */
 
-import { encodeFeaturesInto, type FeatureValue, type FeatureValues } from "./encoding.js";
+import type { FeatureValue, FeatureValues } from "./encoding.js";
 import { FEATURES, FEATURE_COUNT, PILLARS, PILLAR_FEATURE_INDICES, type Pillar } from "./schema.js";
 
 /** Raw (uncalibrated) probabilities of a startup's occlusion variants. */
@@ -85,13 +85,6 @@ export function readPillarScores(scores: OcclusionScores, calibrate: (raw: numbe
     out[pillar] = roundTo(calibrate(scores.pillars[k]!), 4);
   });
   return out;
-}
-
-/** Encode a startup and explain it in one step (tests and tools). */
-export function explainValues(explainer: Explainer, values: FeatureValues): OcclusionScores {
-  const x = new Float32Array(FEATURE_COUNT);
-  encodeFeaturesInto(values, x, 0);
-  return explainer.explain(x, 0);
 }
 
 /** Which pillars the client sent at least one value for. */

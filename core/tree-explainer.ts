@@ -23,6 +23,15 @@ import { FEATURE_COUNT, PILLARS, PILLAR_FEATURE_INDICES } from "./schema.js";
 
 const PILLAR_COUNT = PILLARS.length;
 
+/**
+ * The node after split `j` for value `v`: its left child, or the one after it (right) unless
+ * `v <= threshold`, except that a missing value on a missing-left split goes left. Branch-free:
+ * the comparison's outcome is arithmetic, not a jump.
+ */
+function next(child: Int32Array, threshold: Float32Array, missingLeft: Int32Array, j: number, v: number): number {
+  return child[j]! + ((+!(v <= threshold[j]!)) & (1 ^ ((+(v !== v)) & missingLeft[j]!)));
+}
+
 function sigmoid(margin: number): number {
   return 1 / (1 + Math.exp(-margin));
 }
@@ -173,8 +182,7 @@ export class TreeExplainer implements Explainer {
       let i = roots[t]!;
       for (let f = feature[i]!; f >= 0; f = feature[i]!) {
         const v = x[offset + f]!;
-        // Right when not (v <= threshold), except a missing value on a missing-left split.
-        i = child[i]! + ((+!(v <= threshold[i]!)) & (1 ^ ((+(v !== v)) & missingLeft[i]!)));
+        i = next(child, threshold, missingLeft, i, v);
       }
       // float32 sums in tree order, base value last: how onnxruntime's TreeEnsemble adds up.
       sum = Math.fround(sum + value[i]!);
@@ -194,7 +202,7 @@ export class TreeExplainer implements Explainer {
       for (let f = feature[i]!; f >= 0; f = feature[i]!) {
         path[depth++] = i;
         const v = x[offset + f]!;
-        i = child[i]! + ((+!(v <= threshold[i]!)) & (1 ^ ((+(v !== v)) & missingLeft[i]!)));
+        i = next(child, threshold, missingLeft, i, v);
       }
       const leaf = value[i]!;
       full += leaf;
@@ -208,7 +216,7 @@ export class TreeExplainer implements Explainer {
         let j = start;
         for (let g = feature[j]!; g >= 0; g = feature[j]!) {
           const w = g === hidden ? Number.NaN : x[offset + g]!;
-          j = child[j]! + ((+!(w <= threshold[j]!)) & (1 ^ ((+(w !== w)) & missingLeft[j]!)));
+          j = next(child, threshold, missingLeft, j, w);
         }
         delta[hidden] = delta[hidden]! + (value[j]! - leaf);
       }
@@ -220,7 +228,7 @@ export class TreeExplainer implements Explainer {
         let j = reduced.roots[t * PILLAR_COUNT + p]!;
         for (let g = reduced.feature[j]!; g >= 0; g = reduced.feature[j]!) {
           const w = x[offset + g]!;
-          j = reduced.child[j]! + ((+!(w <= reduced.threshold[j]!)) & (1 ^ ((+(w !== w)) & reduced.missingLeft[j]!)));
+          j = next(reduced.child, reduced.threshold, reduced.missingLeft, j, w);
         }
         pillarSums[p] = pillarSums[p]! + reduced.value[j]!;
       }

@@ -75,7 +75,6 @@ export interface BenchData {
   readonly first: readonly FirstPrediction[];
   readonly runs: readonly RunResult[];
   readonly model: ModelCostResult;
-  /** Rows one /predict runs through the model, on average over the run's bodies. */
   /** What the measured paths had switched on (cache backend, request logs). */
   readonly notes: readonly string[];
 }

@@ -5,7 +5,6 @@ export {
   hashApiKey,
   parseApiKeys,
   checkApiKey,
-  sameSecret,
   timingSafeEqualBytes,
   type ApiKeyRecord,
   type ApiKeyFile,
