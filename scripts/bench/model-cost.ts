@@ -8,7 +8,7 @@ import { encodeFeaturesInto, type FeatureValues } from "../../core/encoding.js";
 import { FEATURE_COUNT } from "../../core/schema.js";
 import { exportOnnx } from "../../model-build/src/onnx-export.js";
 import { generateSynthetic } from "../../model-build/src/synthetic.js";
-import { buildWorker } from "../../tools/local-stack/build.js";
+import type { BuiltWorker } from "../../tools/local-stack/build.js";
 import { post } from "./load.js";
 
 export interface EngineCost {
@@ -44,9 +44,12 @@ export interface ModelCostResult {
   readonly cold: readonly ColdBreakdown[];
 }
 
+/** Where the bench Worker is configured; built like the API (`wrangler deploy --dry-run`). */
+export const MODEL_COST_CONFIG = "worker/bench/model-cost/wrangler.toml";
+
 export interface ModelCostOptions {
-  /** Directory to build the bench Worker into, relative to the repository root. */
-  readonly outDir: string;
+  /** The bench Worker built from MODEL_COST_CONFIG. */
+  readonly worker: BuiltWorker;
   /** Milliseconds each (engine, batch) measurement runs, per repetition. */
   readonly runMs: number;
   /**
@@ -91,7 +94,7 @@ async function call(origin: string, path: string, body: Uint8Array): Promise<Rec
 }
 
 export async function measureModelCost(options: ModelCostOptions): Promise<ModelCostResult> {
-  const built = await buildWorker({ configPath: "worker/bench/model-cost/wrangler.toml", outDir: options.outDir });
+  const built = options.worker;
   const rows = encodedRows(100, 7);
   const tiny = tinyModel();
   const cold: ColdBreakdown[] = [];

@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: the performance report. In one run, on workerd through Miniflare's API:
  * the empty Worker (the floor), the cold first prediction of fresh isolates, warm /predict at
- * concurrency 1 and 10 for the API alone, through the router (router + blue + green over
- * service bindings) and on the cache-hit path, the router's added latency, the bundle size, and
- * the model's own cost (onnxruntime-web against model-build's TypeScript evaluator). It writes
+ * concurrency 1 and 10 for the bare model (onnxruntime alone in a Worker), the API alone,
+ * through the router (router + blue + green over service bindings) and on the cache-hit path,
+ * the router's added latency, the bundle size, and the model's own cost (onnxruntime-web
+ * against model-build's TypeScript evaluator). It writes
  * docs/performance.md (report.ts renders it) and .bench/last-run.json.
  *
  * `npm run bench -- --help` for the options; `--quick` for a smoke run.
@@ -19,7 +20,7 @@ import { apiWorkerOptions, routerWorkerOptions } from "../../tools/local-stack/s
 import { BodySupply, makeDistinctBodies, repeatBodies } from "./bodies.js";
 import { closeConnections, compareLoad, get, listWorkerdPids, post, sendLoad, type LoadPath, type LoadResult, type Target } from "./load.js";
 import { describeMachine, readLoadAverage } from "./machine.js";
-import { measureModelCost } from "./model-cost.js";
+import { MODEL_COST_CONFIG, measureModelCost } from "./model-cost.js";
 import { PATHS, computeFigures, renderReport, type BenchData, type BenchSettings, type BundleSize, type FirstPrediction, type PathName, type RunResult } from "./report.js";
 
 const COMPAT_DATE = "2026-04-20";
@@ -107,9 +108,10 @@ export async function runPerformanceBench(options: PerformanceOptions): Promise<
   const instances: Miniflare[] = [];
   try {
     step("building the API, the router and the model bench Worker (wrangler deploy --dry-run --outdir)");
-    const [api, router] = await Promise.all([
+    const [api, router, modelWorker] = await Promise.all([
       buildWorker({ configPath: "wrangler.toml", outDir: rel("api") }),
       buildWorker({ configPath: "router/wrangler.toml", outDir: rel("router") }),
+      buildWorker({ configPath: MODEL_COST_CONFIG, outDir: rel("model-cost") }),
     ]);
     const bundle = measureBundle(api.outDir);
     const routerBundle = measureBundle(router.outDir);
@@ -127,7 +129,7 @@ export async function runPerformanceBench(options: PerformanceOptions): Promise<
     };
 
     const perRun = 2 * (options.c1Requests + options.c10Requests);
-    const needed = options.freshIsolates * 2 + 3 * options.warmup + options.cachePool + options.runs * perRun;
+    const needed = options.freshIsolates * 2 + 4 * options.warmup + options.cachePool + options.runs * perRun;
     step(`making ${needed.toLocaleString("en-US")} distinct /predict bodies from model-build's generator`);
     const allBodies = makeDistinctBodies(needed, 20260426);
     const supply = new BodySupply(allBodies);
@@ -148,7 +150,7 @@ export async function runPerformanceBench(options: PerformanceOptions): Promise<
 
     step(`the model's own cost: onnxruntime-web vs the TypeScript evaluator, and a first prediction step by step (${options.freshIsolates} fresh isolate${options.freshIsolates === 1 ? "" : "s"})`);
     const model = await measureModelCost({
-      outDir: rel("model-cost"),
+      worker: modelWorker,
       runMs: options.modelRunMs,
       repetitions: options.modelRepetitions,
       coldIsolates: options.freshIsolates,
@@ -156,8 +158,9 @@ export async function runPerformanceBench(options: PerformanceOptions): Promise<
     });
     closeConnections();
 
-    step("starting the empty Worker and router + blue + green; warming every path");
+    step("starting the empty Worker, the bare model Worker and router + blue + green; warming every path");
     const floor = await startWorkers("empty Worker", [{ name: "empty", modules: true, script: EMPTY_WORKER, compatibilityDate: COMPAT_DATE }], instances);
+    const bare = await startWorkers("bare model Worker", [{ ...modelWorker.options, name: "model-cost" }], instances);
     const routed = await startWorkers(
       "router",
       [
@@ -167,8 +170,14 @@ export async function runPerformanceBench(options: PerformanceOptions): Promise<
       ],
       instances,
     );
-    const targets: Record<PathName, Target> = { floor: floor.target, api: apiRunning!.target, router: routed.target, cache: apiRunning!.target };
-    for (const name of ["floor", "api", "router"] as const) {
+    const targets: Record<PathName, Target> = {
+      floor: floor.target,
+      model: bare.target,
+      api: apiRunning!.target,
+      router: routed.target,
+      cache: apiRunning!.target,
+    };
+    for (const name of ["floor", "model", "api", "router"] as const) {
       const warm = await sendLoad(targets[name], "/predict", supply.take(options.warmup), 10, headers);
       if (warm.errors > 0) throw new Error(`${warm.errors} of ${options.warmup} warm-up requests to the ${targets[name].name} failed, e.g. ${warm.firstError}`);
     }
@@ -176,7 +185,7 @@ export async function runPerformanceBench(options: PerformanceOptions): Promise<
     const primed = await sendLoad(targets.cache, "/predict", pool, 1, headers);
     if (primed.errors > 0) throw new Error(`priming the cache failed: ${primed.firstError}`);
 
-    step(`load: ${options.runs} run${options.runs === 1 ? "" : "s"} of ${options.c1Requests} requests per path at c1 and ${options.c10Requests} at c10, four paths alternating in ${options.rounds} rounds`);
+    step(`load: ${options.runs} run${options.runs === 1 ? "" : "s"} of ${options.c1Requests} requests per path at c1 and ${options.c10Requests} at c10, ${PATHS.length} paths alternating in ${options.rounds} rounds`);
     const runs: RunResult[] = [];
     for (let run = 0; run < options.runs; run++) {
       const atConcurrency = async (concurrency: number, requests: number): Promise<Record<PathName, LoadResult>> => {
@@ -188,7 +197,8 @@ export async function runPerformanceBench(options: PerformanceOptions): Promise<
           bodies: (round: number) => {
             if (name === "floor") return (floorBodies[round] = supply.take(per));
             if (name === "cache") return repeatBodies(pool, per);
-            return name === "api" ? floorBodies[round]! : supply.take(per);
+            // The bare model and the API get the floor's bodies (neither has seen them); the router new ones.
+            return name === "api" || name === "model" ? floorBodies[round]! : supply.take(per);
           },
         }));
         const results = await compareLoad(paths, concurrency, options.rounds, headers);
@@ -244,8 +254,8 @@ const HELP = `Usage: npm run bench [-- options]
 
 Measures FLASH Edge on workerd (through Miniflare's API) in one run and writes the performance
 report: the empty Worker (floor); a fresh isolate's first prediction; warm POST /predict at
-concurrency 1 and 10 for the API alone, through the router (router + blue + green) and on the
-cache-hit path; the router's added latency; the bundle size; and the model's own cost
+concurrency 1 and 10 for the bare model (a Worker that only runs onnxruntime), the API alone,
+through the router (router + blue + green) and on the cache-hit path; the router's added latency; the bundle size; and the model's own cost
 (onnxruntime-web at batch 1 and 100 against model-build's TypeScript evaluator). A full run takes
 about 2 minutes here (more under load); run it when the machine is otherwise quiet.
 

@@ -11,6 +11,7 @@ function load(rps: number, p50: number, p99: number, cpu: number, hitRate = 0): 
 function run(k: number): RunResult {
   const at = (floorRps: number, base: number): Record<PathName, LoadResult> => ({
     floor: load(floorRps * k, base, base * 5 * k, 0.15),
+    model: load(floorRps * 0.7 * k, base * 1.3, base * 7 * k, 0.3),
     api: load(floorRps * 0.6 * k, base * 1.6, base * 8 * k, 0.6),
     router: load(floorRps * 0.45 * k, base * 2, base * 9 * k, 0.8),
     cache: load(floorRps * 0.9 * k, base * 1.1, base * 6 * k, 0.25, 1),
@@ -149,6 +150,9 @@ describe("renderReport", () => {
     // The model's figures come from the run: one ORT row (45 us) and the explanation (40 us).
     expect(explainMiss(apiRps, d, figures)).toContain("scores one row in onnxruntime-web, 45 us on this 568-tree model");
     expect(explainMiss(apiRps, d, figures)).toContain("in TypeScript, 40 us;");
+    // The bare model Worker sets the scale: 0.7 x floor at 0.3 ms, the API 0.3 ms more.
+    expect(explainMiss(apiRps, d, figures)).toContain("reached 70% of the floor's requests/s with 0.300 ms of workerd CPU");
+    expect(explainMiss(apiRps, d, figures)).toContain("everything the API does around the model (0.300 ms here)");
   });
 
   it("says when the machine was loaded", () => {
@@ -159,6 +163,6 @@ describe("renderReport", () => {
   });
 });
 
-it("PATHS lists the four measured paths", () => {
-  expect([...PATHS]).toEqual(["floor", "api", "router", "cache"]);
+it("PATHS lists the five measured paths", () => {
+  expect([...PATHS]).toEqual(["floor", "model", "api", "router", "cache"]);
 });

@@ -9,11 +9,12 @@ import type { LoadResult } from "./load.js";
 import type { MachineInfo } from "./machine.js";
 import type { ModelCostResult } from "./model-cost.js";
 
-export const PATHS = ["floor", "api", "router", "cache"] as const;
+export const PATHS = ["floor", "model", "api", "router", "cache"] as const;
 export type PathName = (typeof PATHS)[number];
 
 export const PATH_LABELS: Readonly<Record<PathName, string>> = {
   floor: "empty Worker (floor)",
+  model: "bare model Worker (onnxruntime only)",
   api: "/predict, API alone (miss)",
   router: "/predict through the router (miss)",
   cache: "/predict, cache hit (API alone)",
@@ -244,12 +245,13 @@ export function renderReport(data: BenchData, figures: ReportFigures = computeFi
       "and not Miniflare's dispatchFetch, whose client costs ten times the Worker). The paths:",
     "",
     "- **empty Worker (floor)**: a Worker that answers `{\"ok\":true}`; what this machine and harness allow.",
+    "- **bare model Worker**: the model alone as a Worker (the bench Worker's `POST /predict`): the same bodies parsed, encoded with the shared schema and scored by one onnxruntime-web run, answering `{\"probability\": p}`; no key check, validation, cache, explanation, answer assembly or log. Any /predict on onnxruntime costs at least this.",
     "- **API alone**: `POST /predict` on one deployment of the API, realistic bodies from model-build's generator, no two alike (every request a cache miss).",
     "- **through the router**: the router in front of blue and green as three Workers in one workerd, service bindings between them, split 0% (all to blue), metrics and Analytics Engine as in production; new distinct bodies.",
     `- **cache hit**: the API alone on ${data.settings.cachePool} bodies sent once beforehand and then repeated.`,
     "",
     `Per run: ${data.settings.c1Requests.toLocaleString("en-US")} requests per path at concurrency 1 and ${data.settings.c10Requests.toLocaleString("en-US")} at concurrency 10, ` +
-      `the four paths alternating in ${data.settings.rounds} rounds so load from elsewhere hits all alike; ${data.settings.runs} run${data.settings.runs === 1 ? "" : "s"}. ` +
+      `the ${PATHS.length} paths alternating in ${data.settings.rounds} rounds so load from elsewhere hits all alike; ${data.settings.runs} run${data.settings.runs === 1 ? "" : "s"}. ` +
       "Figures are the median over runs; p99 is followed by its spread (lowest to highest run). Every request carries the development API key. " +
       "CPU columns: CPU time per request of the Workers' workerd process and of the load generator, which contention from other work distorts far less than requests/s.",
     ...data.notes.map((n) => `- ${n}`),
@@ -341,6 +343,8 @@ export function explainMiss(target: Target, data: BenchData, figures: ReportFigu
         "assembling the answer (factors, flags, interval), storing it (its JSON), all of it with CPU caches gone cold since the last request's turn at the model, which the tight-loop figures do not see. " +
         `The rest of a hit's cost (${(cpu("c10", "cache") - cpu("c10", "floor")).toFixed(3)} ms over the empty Worker) is the API around the model: key check, rate limit, validation, the cache key's SHA-256, the answer's JSON, headers and the request log.` +
         (p === "router" ? ` The router adds a second Worker invocation per request (${(cpu("c10", "router") - cpu("c10", "api")).toFixed(3)} ms of CPU here).` : "") +
+        ` For scale: the bare model Worker, which only parses the body and runs onnxruntime, reached ${pct(share.c10.model.median)} of the floor's requests/s with ${cpu("c10", "model").toFixed(3)} ms of workerd CPU per request, ` +
+        `so everything ${p === "router" ? "the router and the API do" : "the API does"} around the model (${(cpu("c10", p) - cpu("c10", "model")).toFixed(3)} ms here) has to fit in what is left between that and the target.` +
         loadNote
       );
     }

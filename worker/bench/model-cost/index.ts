@@ -11,12 +11,16 @@
  *   bytes, or the API's explanation of each row (TreeExplainer.explain: pillar scores and every
  *   feature's occlusion).
  *   The body is float32 rows (45 features each); batches cycle through them.
+ * - POST /predict: the model alone as a Worker, the reference the API's throughput is compared
+ *   with: a JSON object of features in (no validation), the shared encoding, one onnxruntime
+ *   run, `{"probability": p}` out. No key check, cache, explanation, answer assembly or log.
  *
  * workerd's clock has millisecond resolution, so each figure is a run of many calls.
  */
 
 import { importOnnxTrees } from "../../../model-build/src/onnx-import.js";
 import { predictProbabilities } from "../../../model-build/src/tree-model.js";
+import { encodeFeaturesInto, type FeatureValues } from "../../../core/encoding.js";
 import { readOnnxTrees } from "../../../core/onnx-trees.js";
 import { FEATURE_COUNT } from "../../../core/schema.js";
 import { TreeExplainer } from "../../../core/tree-explainer.js";
@@ -119,10 +123,19 @@ async function compareEngines(rows: Float32Array): Promise<number> {
   return max;
 }
 
+/** The bare model's prediction: what any /predict on onnxruntime costs at the least. */
+async function predictBare(values: FeatureValues): Promise<Response> {
+  const x = new Float32Array(FEATURE_COUNT);
+  encodeFeaturesInto(values, x, 0);
+  const [probability] = await (await loadOrt()).predict(x, 1);
+  return Response.json({ probability });
+}
+
 export default {
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     try {
+      if (url.pathname === "/predict") return await predictBare(await request.json());
       const body = new Uint8Array(await request.arrayBuffer());
       if (url.pathname === "/cold") return Response.json(await timeCold(body));
       const rows = new Float32Array(body.buffer, body.byteOffset, body.byteLength / 4);
