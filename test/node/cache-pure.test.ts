@@ -216,9 +216,9 @@ describe("MemoryPredictionCache", () => {
     expect(await cache.get("k")).toEqual({ status: "MISS" });
     expect(await cache.set("k", { p: 0.5 })).toEqual({ status: "STORED", count: 1 });
     const hit = await cache.get("k");
-    expect(hit).toEqual({ status: "HIT", value: { p: 0.5 } });
+    expect(hit).toEqual({ status: "HIT", value: { p: 0.5 }, text: '{"p":0.5}' });
     if (hit.status === "HIT") (hit.value as Record<string, unknown>).prediction_id = "mutated";
-    expect(await cache.get("k")).toEqual({ status: "HIT", value: { p: 0.5 } });
+    expect(await cache.get("k")).toEqual({ status: "HIT", value: { p: 0.5 }, text: '{"p":0.5}' });
     expect(cache.ttl("k")).toBe(60);
     c.advance(60_000);
     expect(await cache.get("k")).toEqual({ status: "MISS" });
@@ -231,10 +231,16 @@ describe("MemoryPredictionCache", () => {
       { key: "c", value: { n: 3 } },
     ]);
     expect(await cache.getMany(["a", "b", "c"])).toEqual([
-      { status: "HIT", value: { n: 1 } },
+      { status: "HIT", value: { n: 1 }, text: '{"n":1}' },
       { status: "MISS" },
-      { status: "HIT", value: { n: 3 } },
+      { status: "HIT", value: { n: 3 }, text: '{"n":3}' },
     ]);
+  });
+
+  it("stores the JSON a caller already has, as is, and hands it back with the HIT", async () => {
+    const cache = new MemoryPredictionCache();
+    await cache.set("k", { n: 1 }, '{ "n": 1 }');
+    expect(await cache.get("k")).toEqual({ status: "HIT", value: { n: 1 }, text: '{ "n": 1 }' });
   });
 
   it("stays within its entry bound under many writes", async () => {
@@ -242,7 +248,7 @@ describe("MemoryPredictionCache", () => {
     for (let i = 0; i < 500; i++) await cache.set(`k${i}`, { i });
     expect(cache.size).toBe(50);
     expect(await cache.get("k0")).toEqual({ status: "MISS" });
-    expect(await cache.get("k499")).toEqual({ status: "HIT", value: { i: 499 } });
+    expect(await cache.get("k499")).toEqual({ status: "HIT", value: { i: 499 }, text: '{"i":499}' });
   });
 });
 

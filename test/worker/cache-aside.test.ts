@@ -41,8 +41,9 @@ describe("getOrCompute", () => {
         throw new Error("a HIT writes nothing");
       });
       expect(compute).toHaveBeenCalledTimes(1);
-      expect(first).toEqual({ value: { success_probability: 0.7, verdict: "PASS" }, cache: "MISS" });
-      expect(second).toEqual({ value: first.value, cache: "HIT" });
+      expect(first).toEqual({ value: { success_probability: 0.7, verdict: "PASS" }, text: '{"success_probability":0.7,"verdict":"PASS"}', cache: "MISS" });
+      // The HIT hands back the very text the MISS serialised and stored.
+      expect(second).toEqual({ value: first.value, text: first.text, cache: "HIT" });
     });
   }
 });

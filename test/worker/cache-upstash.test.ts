@@ -61,7 +61,7 @@ describe("UpstashPredictionCache against the shared Redis", () => {
     const hit = await cache.get(key);
     expect(hit.status).toBe("HIT");
     const { prediction_id: _id, timestamp: _ts, processing_time_ms: _ms, ...stable } = answer;
-    expect(hit).toEqual({ status: "HIT", value: stable });
+    expect(hit).toEqual({ status: "HIT", value: stable, text: JSON.stringify(stable) });
   });
 
   it("keys the same startup under another model differently (a new model never reads old answers)", async () => {
@@ -98,7 +98,7 @@ describe("UpstashPredictionCache against the shared Redis", () => {
     expect(fetchSpy).toHaveBeenCalledTimes(1);
     expect(JSON.parse(String(fetchSpy.mock.calls[0]![1]!.body))[0]).toBe("mget");
     expect(lookups.map((l) => l.status)).toEqual(keys.map((_, i) => (i % 2 === 0 ? "HIT" : "MISS")));
-    expect(lookups[2]).toEqual({ status: "HIT", value: { n: 1 } });
+    expect(lookups[2]).toEqual({ status: "HIT", value: { n: 1 }, text: '{"n":1}' });
   });
 
   it("treats a corrupt entry as a miss, not an error", async () => {
@@ -153,7 +153,7 @@ describe("fail-open against a Redis that goes away (a private redis-server for t
     expect(await cache.get(key)).toEqual({ status: "MISS" });
     expect(cache.breakerState.state).toBe("closed");
     expect(await cache.set(key, { success_probability: 0.7 })).toEqual({ status: "STORED", count: 1 });
-    expect(await cache.get(key)).toEqual({ status: "HIT", value: { success_probability: 0.7 } });
+    expect(await cache.get(key)).toEqual({ status: "HIT", value: { success_probability: 0.7 }, text: '{"success_probability":0.7}' });
   });
 
   it("gives up on a hung Redis after the time budget with reason timeout", async () => {

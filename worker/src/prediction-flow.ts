@@ -31,6 +31,8 @@ export type { CacheStatus } from "./cache/index.js";
 
 export interface ResolvedPrediction {
   readonly core: PredictionCore;
+  /** The core's JSON (serialised once, and the very text the cache stores or returned). */
+  readonly json: string;
   readonly cache: CacheStatus;
   readonly bypassReason?: CacheBypassReason | "faults";
 }
@@ -62,7 +64,7 @@ export async function resolvePredictions(
   const { engine, context } = options;
   if (!options.cacheable) {
     const cores = await predictStartups(engine, context, items);
-    return cores.map((core) => ({ core, cache: "BYPASS", bypassReason: "faults" }));
+    return cores.map((core) => ({ core, json: JSON.stringify(core), cache: "BYPASS", bypassReason: "faults" }));
   }
   const keys = await buildPredictionCacheKeys(context.model.sha256, items);
   const results = await getOrComputeMany(
@@ -73,6 +75,7 @@ export async function resolvePredictions(
   );
   return results.map((r) => ({
     core: r.value as unknown as PredictionCore,
+    json: r.text,
     cache: r.cache,
     ...(r.bypassReason ? { bypassReason: r.bypassReason } : {}),
   }));

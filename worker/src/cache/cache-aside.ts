@@ -3,19 +3,25 @@
  * way: look up, compute only what missed, store what was computed off the response path
  * (`waitUntil`), and say for every answer where it came from (HIT, MISS or BYPASS).
  *
+ * Every result carries its value's JSON (`text`): the stored text of a HIT, or the one
+ * serialisation of a computed value that is also what gets stored, so an answer built from it
+ * serialises nothing again.
+ *
  * Stored values never carry per-request fields (toCacheablePrediction). After a BYPASS nothing
  * is written: Redis just failed or is being skipped, and a write would only add load to it.
  * Errors of `compute` are the caller's (the model failed): they propagate; cache trouble never does.
  */
 
 import { toCacheablePrediction } from "./cache-key.js";
-import type { CacheBypassReason, CacheStatus, CachedPrediction, PredictionCache } from "./prediction-cache.js";
+import type { CacheBypassReason, CacheEntry, CacheStatus, CachedPrediction, PredictionCache } from "./prediction-cache.js";
 
 export type WaitUntil = (promise: Promise<unknown>) => void;
 
 export interface CacheAsideResult<T> {
   /** The prediction without per-request fields (fresh from `compute` or from the cache). */
   readonly value: T;
+  /** JSON.stringify(value), or the stored text it was parsed from. */
+  readonly text: string;
   readonly cache: CacheStatus;
   /** Why the cache was bypassed, for logs and metrics. */
   readonly bypassReason?: CacheBypassReason;
@@ -51,20 +57,24 @@ export async function getOrComputeMany<T extends CachedPrediction>(
     throw new Error(`getOrComputeMany: computeMissing returned ${computed.length} predictions for ${missing.length} positions`);
   }
   const results: CacheAsideResult<CachedPrediction>[] = new Array(keys.length);
-  const toStore: { key: string; value: CachedPrediction }[] = [];
+  const toStore: CacheEntry<CachedPrediction>[] = [];
   missing.forEach((position, j) => {
     const value = toCacheablePrediction(computed[j]!);
+    const text = JSON.stringify(value);
     const lookup = lookups[position]!;
     if (lookup.status === "BYPASS") {
-      results[position] = { value, cache: "BYPASS", bypassReason: lookup.reason };
+      results[position] = { value, text, cache: "BYPASS", bypassReason: lookup.reason };
     } else {
-      results[position] = { value, cache: "MISS" };
-      toStore.push({ key: keys[position]!, value });
+      results[position] = { value, text, cache: "MISS" };
+      toStore.push({ key: keys[position]!, value, text });
     }
   });
   lookups.forEach((lookup, i) => {
-    if (lookup.status === "HIT") results[i] = { value: lookup.value, cache: "HIT" };
+    if (lookup.status === "HIT") results[i] = { value: lookup.value, text: lookup.text, cache: "HIT" };
   });
-  if (toStore.length > 0) waitUntil(toStore.length === 1 ? cache.set(toStore[0]!.key, toStore[0]!.value) : cache.setMany(toStore));
+  if (toStore.length > 0) {
+    const [one] = toStore;
+    waitUntil(toStore.length === 1 ? cache.set(one!.key, one!.value, one!.text) : cache.setMany(toStore));
+  }
   return results;
 }

@@ -12,7 +12,8 @@ import {
   DEFAULT_CACHE_TTL_SECONDS,
   DEFAULT_MEMORY_MAX_BYTES,
   DEFAULT_MEMORY_MAX_ENTRIES,
-  parseCachedJson,
+  readCachedText,
+  serializeEntry,
   type CacheEntry,
   type CacheLookup,
   type CacheWriteResult,
@@ -62,21 +63,19 @@ export class MemoryPredictionCache<T = CachedPrediction> implements PredictionCa
     return keys.map((key) => this.lookup(key));
   }
 
-  async set(key: string, value: T): Promise<CacheWriteResult> {
-    return this.setMany([{ key, value }]);
+  async set(key: string, value: T, text?: string): Promise<CacheWriteResult> {
+    return this.setMany([{ key, value, text }]);
   }
 
   async setMany(entries: readonly CacheEntry<T>[]): Promise<CacheWriteResult> {
     let count = 0;
-    for (const { key, value } of entries) {
-      if (this.lru.set(key, JSON.stringify(value), this.ttlSeconds * 1000)) count++;
+    for (const entry of entries) {
+      if (this.lru.set(entry.key, serializeEntry(entry), this.ttlSeconds * 1000)) count++;
     }
     return { status: "STORED", count };
   }
 
   private lookup(key: string): CacheLookup<T> {
-    const text = this.lru.get(key);
-    const value = text === undefined ? undefined : parseCachedJson<T>(text);
-    return value === undefined ? { status: "MISS" } : { status: "HIT", value };
+    return readCachedText<T>(this.lru.get(key));
   }
 }

@@ -14,7 +14,8 @@ export type CacheStatus = "HIT" | "MISS" | "BYPASS";
 export type CacheBypassReason = "timeout" | "error" | "circuit_open";
 
 export type CacheLookup<T> =
-  | { readonly status: "HIT"; readonly value: T }
+  /** `text` is the stored JSON of `value`: an answer can be built from it without serialising again. */
+  | { readonly status: "HIT"; readonly value: T; readonly text: string }
   | { readonly status: "MISS" }
   | { readonly status: "BYPASS"; readonly reason: CacheBypassReason; readonly detail?: string };
 
@@ -25,6 +26,8 @@ export type CacheWriteResult =
 export interface CacheEntry<T> {
   readonly key: string;
   readonly value: T;
+  /** JSON.stringify(value), when the caller already has it (it is stored as is). */
+  readonly text?: string;
 }
 
 /** A cached prediction: the /predict answer without its per-request fields (JSON-serialisable). */
@@ -38,8 +41,11 @@ export interface PredictionCache<T = CachedPrediction> {
   get(key: string): Promise<CacheLookup<T>>;
   /** One round trip for the whole batch (MGET); results in the order of `keys`. */
   getMany(keys: readonly string[]): Promise<CacheLookup<T>[]>;
-  /** Meant to run off the response path: `ctx.waitUntil(cache.set(key, value))`. */
-  set(key: string, value: T): Promise<CacheWriteResult>;
+  /**
+   * Meant to run off the response path: `ctx.waitUntil(cache.set(key, value))`. `text`, when
+   * given, is JSON.stringify(value), stored as is.
+   */
+  set(key: string, value: T, text?: string): Promise<CacheWriteResult>;
   /** One round trip for the whole batch (a pipeline of SET ... EX). */
   setMany(entries: readonly CacheEntry<T>[]): Promise<CacheWriteResult>;
 }
@@ -59,4 +65,15 @@ export function parseCachedJson<T>(text: string): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A stored text as a lookup: a HIT carrying the text, or a MISS when it is not a JSON object. */
+export function readCachedText<T>(text: string | null | undefined): CacheLookup<T> {
+  const value = typeof text === "string" ? parseCachedJson<T>(text) : undefined;
+  return value === undefined ? { status: "MISS" } : { status: "HIT", value, text: text! };
+}
+
+/** What a backend stores for an entry: the caller's JSON when it gave one. */
+export function serializeEntry<T>(entry: CacheEntry<T>): string {
+  return entry.text ?? JSON.stringify(entry.value);
 }

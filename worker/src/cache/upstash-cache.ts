@@ -16,7 +16,8 @@ import {
   DEFAULT_BREAKER_FAILURES,
   DEFAULT_CACHE_TIMEOUT_MS,
   DEFAULT_CACHE_TTL_SECONDS,
-  parseCachedJson,
+  readCachedText,
+  serializeEntry,
   type CacheBypassReason,
   type CacheEntry,
   type CacheLookup,
@@ -101,14 +102,11 @@ export class UpstashPredictionCache<T = CachedPrediction> implements PredictionC
     if (!Array.isArray(values) || values.length !== keys.length) {
       return keys.map(() => ({ status: "BYPASS", reason: "error", detail: "MGET answered an unexpected shape" }) as const);
     }
-    return values.map((text): CacheLookup<T> => {
-      const value = typeof text === "string" ? parseCachedJson<T>(text) : undefined;
-      return value === undefined ? { status: "MISS" } : { status: "HIT", value };
-    });
+    return values.map((text) => readCachedText<T>(text));
   }
 
-  async set(key: string, value: T): Promise<CacheWriteResult> {
-    const attempt = await this.attempt(() => this.redis.set(key, JSON.stringify(value), { ex: this.ttlSeconds }));
+  async set(key: string, value: T, text?: string): Promise<CacheWriteResult> {
+    const attempt = await this.attempt(() => this.redis.set(key, serializeEntry({ key, value, text }), { ex: this.ttlSeconds }));
     return attempt.ok ? { status: "STORED", count: 1 } : { status: "BYPASS", reason: attempt.reason, detail: attempt.detail };
   }
 
@@ -116,7 +114,7 @@ export class UpstashPredictionCache<T = CachedPrediction> implements PredictionC
     if (entries.length === 0) return { status: "STORED", count: 0 };
     const attempt = await this.attempt(() => {
       const pipeline = this.redis.pipeline();
-      for (const { key, value } of entries) pipeline.set(key, JSON.stringify(value), { ex: this.ttlSeconds });
+      for (const entry of entries) pipeline.set(entry.key, serializeEntry(entry), { ex: this.ttlSeconds });
       return pipeline.exec();
     });
     return attempt.ok

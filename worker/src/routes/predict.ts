@@ -3,6 +3,10 @@
  * in the prediction cache (one round trip for a whole batch), predict the misses in one model
  * run (resolvePredictions) and answer with the headers the router reads. `X-Cache` and the
  * body's `cache` say HIT, MISS or BYPASS; id, timestamp and timing are fresh on every answer.
+ *
+ * The answers are written around each prediction's JSON as the cache holds it (spliced, not
+ * parsed and serialised again): a HIT's body is mostly the stored text, and a MISS is serialised
+ * once for both the cache and the answer.
  */
 
 import { Hono } from "hono";
@@ -12,7 +16,7 @@ import type { Warning } from "../../../core/warnings.js";
 import type { AppDeps, AppEnv } from "../app-env.js";
 import { buildErrorBody } from "../errors.js";
 import { MAX_BATCH_BODY_BYTES } from "../http/read-json.js";
-import { resolvePredictions, type CacheStatus } from "../prediction-flow.js";
+import { resolvePredictions, type CacheStatus, type ResolvedPrediction } from "../prediction-flow.js";
 import { elapsedMs, prepareServing, readValidBody } from "../serving.js";
 
 export interface PredictionBody extends Omit<PredictionCore, "warnings"> {
@@ -39,6 +43,34 @@ function buildPredictionBody(
   };
 }
 
+const JSON_HEADERS = { "Content-Type": "application/json" } as const;
+
+/** A JSON object's text with at least one member, as JSON.stringify writes it (so it can be spliced). */
+function isSpliceable(json: string): boolean {
+  return json.length > 2 && json.charCodeAt(0) === 0x7b && json.charCodeAt(json.length - 1) === 0x7d;
+}
+
+/**
+ * The JSON text of buildPredictionBody(...), same members in the same order, written around
+ * the core's own JSON. Unknown-field warnings go first in `warnings`, so an answer that has
+ * them is built as an object instead (rare: only clients sending fields that are not features).
+ */
+export function renderPredictionBody(
+  resolved: ResolvedPrediction,
+  requestWarnings: readonly Warning[],
+  startedAt: number,
+): { readonly id: string; readonly json: string } {
+  if (requestWarnings.length > 0 || !isSpliceable(resolved.json)) {
+    const body = buildPredictionBody(resolved.core, requestWarnings, resolved.cache, startedAt);
+    return { id: body.prediction_id, json: JSON.stringify(body) };
+  }
+  const id = crypto.randomUUID();
+  const json =
+    `{"prediction_id":"${id}",${resolved.json.slice(1, -1)},"cache":"${resolved.cache}",` +
+    `"processing_time_ms":${elapsedMs(startedAt)},"timestamp":"${new Date().toISOString()}"}`;
+  return { id, json };
+}
+
 /** All HIT, all MISS or all BYPASS says so; a mix is MISS (something was computed). */
 function summariseCache(statuses: readonly CacheStatus[]): CacheStatus {
   const first = statuses[0] ?? "BYPASS";
@@ -58,13 +90,15 @@ export function createPredictRoutes(deps: AppDeps): Hono<AppEnv> {
       cache: serving.cache,
       cacheable: serving.cacheable,
     });
-    const body = buildPredictionBody(resolved!.core, startup.warnings, resolved!.cache, startedAt);
-    return c.json(body, 200, {
-      "X-Cache": body.cache,
-      "X-Flash-Probability": String(Math.round(body.success_probability * 1e6) / 1e6),
-      "X-Flash-Verdict": body.verdict_code,
-      "X-Flash-Model-Version": body.model.version,
-      "X-Flash-Prediction-Id": body.prediction_id,
+    const { core, cache } = resolved!;
+    const body = renderPredictionBody(resolved!, startup.warnings, startedAt);
+    return c.body(body.json, 200, {
+      ...JSON_HEADERS,
+      "X-Cache": cache,
+      "X-Flash-Probability": String(Math.round(core.success_probability * 1e6) / 1e6),
+      "X-Flash-Verdict": core.verdict_code,
+      "X-Flash-Model-Version": core.model.version,
+      "X-Flash-Prediction-Id": body.id,
       // "trees" while onnxruntime starts in a fresh isolate (same file, same probabilities).
       "X-Flash-Engine": serving.loaded.engine(),
     });
@@ -81,30 +115,22 @@ export function createPredictRoutes(deps: AppDeps): Hono<AppEnv> {
       { engine: serving.loaded, context: serving.context, cache: serving.cache, cacheable: serving.cacheable },
     );
     const byIndex = new Map(valid.map((v, k) => [v.index, { startup: v.startup, resolved: resolved[k]! }]));
+    // Each result as JSON text: {index, status: 422, error} or {index, status: 200, prediction}.
     const results = items.map((item, index) => {
       if (!item.ok) {
         const message = `${item.issues.length} problem${item.issues.length === 1 ? "" : "s"} with startups[${index}]`;
-        return { index, status: 422, error: buildErrorBody(422, "invalid_request", message, item.issues).error };
+        return JSON.stringify({ index, status: 422, error: buildErrorBody(422, "invalid_request", message, item.issues).error });
       }
       const { startup, resolved: r } = byIndex.get(index)!;
-      return { index, status: 200, prediction: buildPredictionBody(r.core, startup.warnings, r.cache, startedAt) };
+      return `{"index":${index},"status":200,"prediction":${renderPredictionBody(r, startup.warnings, startedAt).json}}`;
     });
     const model = serving.context.model;
     const cache = summariseCache(resolved.map((r) => r.cache));
-    return c.json(
-      {
-        count: results.length,
-        succeeded: valid.length,
-        failed: results.length - valid.length,
-        results,
-        model,
-        cache,
-        processing_time_ms: elapsedMs(startedAt),
-        timestamp: new Date().toISOString(),
-      },
-      200,
-      { "X-Cache": cache, "X-Flash-Model-Version": model.version, "X-Flash-Engine": serving.loaded.engine() },
-    );
+    const json =
+      `{"count":${results.length},"succeeded":${valid.length},"failed":${results.length - valid.length},` +
+      `"results":[${results.join(",")}],"model":${JSON.stringify(model)},"cache":"${cache}",` +
+      `"processing_time_ms":${elapsedMs(startedAt)},"timestamp":"${new Date().toISOString()}"}`;
+    return c.body(json, 200, { ...JSON_HEADERS, "X-Cache": cache, "X-Flash-Model-Version": model.version, "X-Flash-Engine": serving.loaded.engine() });
   });
 
   return routes;
