@@ -40,5 +40,8 @@ describe("computeFlags", () => {
     const [revenue] = computeFlags({ funding_stage: "series_a", annual_revenue_run_rate: 400_000 });
     expect(revenue!.message).toContain("series A");
     expect(revenue!.message).toContain("$1M");
+    expect(revenue!.message).toContain("$400,000");
+    const [b] = computeFlags({ funding_stage: "series_b", annual_revenue_run_rate: 1_234_567.5 });
+    expect(b!.message).toContain("Revenue run rate is $1.2M at series B, under $3M.");
   });
 });

@@ -35,7 +35,9 @@ export const LITTLE_REVENUE_USD: Readonly<Record<"series_a" | "series_b", number
   series_b: 3_000_000,
 };
 
-const usd = (v: number): string => `$${v >= 1e6 ? `${(v / 1e6).toFixed(v % 1e6 === 0 ? 0 : 1)}M` : v.toLocaleString("en-US")}`;
+// One formatter for the isolate: toLocaleString builds a new one on every call (microseconds each).
+const GROUPED = new Intl.NumberFormat("en-US");
+const usd = (v: number): string => `$${v >= 1e6 ? `${(v / 1e6).toFixed(v % 1e6 === 0 ? 0 : 1)}M` : GROUPED.format(v)}`;
 
 export const FLAG_RULES: readonly FlagRule[] = [
   {
