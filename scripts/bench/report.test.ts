@@ -150,9 +150,14 @@ describe("renderReport", () => {
     // The model's figures come from the run: one ORT row (45 us) and the explanation (40 us).
     expect(explainMiss(apiRps, d, figures)).toContain("scores one row in onnxruntime-web, 45 us on this 568-tree model");
     expect(explainMiss(apiRps, d, figures)).toContain("in TypeScript, 40 us;");
-    // The bare model Worker sets the scale: 0.7 x floor at 0.3 ms, the API 0.3 ms more.
+    // The bare model Worker sets the scale: 0.7 x floor at 0.3 ms, the API 0.3 ms more; half of
+    // the floor's 5000 req/s allows 1000 / 2500 = 0.4 ms per request, 0.1 ms over the bare model.
     expect(explainMiss(apiRps, d, figures)).toContain("reached 70% of the floor's requests/s with 0.300 ms of workerd CPU");
-    expect(explainMiss(apiRps, d, figures)).toContain("everything the API does around the model (0.300 ms here)");
+    expect(explainMiss(apiRps, d, figures)).toContain(
+      "50% of the floor's 5000 requests/s allows about 0.400 ms per request, 0.100 ms more than the bare model, for everything the API does around the model, which took 0.300 ms here.",
+    );
+    const apiP50 = { ...apiRps, id: "api-p50", limit: 2.5 };
+    expect(explainMiss(apiP50, d, figures)).toContain("2.50 ms at this concurrency allows about 250 us of workerd CPU per request, and the bare model alone used 300 us.");
   });
 
   it("says when the machine was loaded", () => {

@@ -325,6 +325,26 @@ export function renderReport(data: BenchData, figures: ReportFigures = computeFi
   return lines.join("\n");
 }
 
+/**
+ * The requests/s targets in workerd CPU: a path served by one workerd thread answers about
+ * 1 / (CPU per request) requests/s, so the target share of the floor's requests/s allows
+ * 1 / (share * floor requests/s) of CPU per request, of which the bare model Worker's own cost
+ * (parse the body, one onnxruntime run) is the part no /predict can avoid.
+ */
+function bareModelBudget(target: Target, p: PathName, figures: ReportFigures): string {
+  const { paths } = figures;
+  const cpu = (q: PathName) => paths.c10[q].workerCpuMs.median;
+  const allowed = 1000 / (target.limit * paths.c10.floor.rps.median);
+  const left = allowed - cpu("model");
+  const around = cpu(p) - cpu("model");
+  return (
+    ` For scale: the bare model Worker, which only parses the body and runs onnxruntime, reached ${pct(figures.share.c10.model.median)} of the floor's requests/s with ${cpu("model").toFixed(3)} ms of workerd CPU per request. ` +
+    `${pct(target.limit)} of the floor's ${paths.c10.floor.rps.median.toFixed(0)} requests/s allows about ${allowed.toFixed(3)} ms per request, ` +
+    (left > 0 ? `${left.toFixed(3)} ms more than the bare model` : "less than the bare model alone") +
+    `, for everything ${p === "router" ? "the router and the API do" : "the API does"} around the model, which took ${around.toFixed(3)} ms here.`
+  );
+}
+
 /** Why a target was missed, from this run's own figures (no figure here is typed in by hand). */
 export function explainMiss(target: Target, data: BenchData, figures: ReportFigures): string {
   const { paths, share } = figures;
@@ -343,8 +363,7 @@ export function explainMiss(target: Target, data: BenchData, figures: ReportFigu
         "assembling the answer (factors, flags, interval), storing it (its JSON), all of it with CPU caches gone cold since the last request's turn at the model, which the tight-loop figures do not see. " +
         `The rest of a hit's cost (${(cpu("c10", "cache") - cpu("c10", "floor")).toFixed(3)} ms over the empty Worker) is the API around the model: key check, rate limit, validation, the cache key's SHA-256, the answer's JSON, headers and the request log.` +
         (p === "router" ? ` The router adds a second Worker invocation per request (${(cpu("c10", "router") - cpu("c10", "api")).toFixed(3)} ms of CPU here).` : "") +
-        ` For scale: the bare model Worker, which only parses the body and runs onnxruntime, reached ${pct(share.c10.model.median)} of the floor's requests/s with ${cpu("c10", "model").toFixed(3)} ms of workerd CPU per request, ` +
-        `so everything ${p === "router" ? "the router and the API do" : "the API does"} around the model (${(cpu("c10", p) - cpu("c10", "model")).toFixed(3)} ms here) has to fit in what is left between that and the target.` +
+        bareModelBudget(target, p, figures) +
         loadNote
       );
     }
@@ -354,7 +373,9 @@ export function explainMiss(target: Target, data: BenchData, figures: ReportFigu
       const rps = paths.c10[p].rps.median;
       return (
         `at concurrency 10 the median request mostly waits for the other nine: p50 is about 10 / requests/s (${((10 / rps) * 1000).toFixed(1)} ms at ${rps.toFixed(0)}/s), ` +
-        `so it misses for the same reason requests/s do (${pct(share.c10[p].median)} of the floor's). The empty Worker's own p50 in the same rounds was ${ms(paths.c10.floor.p50.median)} ms.` +
+        `so it misses for the same reason requests/s do (${pct(share.c10[p].median)} of the floor's). The empty Worker's own p50 in the same rounds was ${ms(paths.c10.floor.p50.median)} ms, ` +
+        `the bare model Worker's ${ms(paths.c10.model.p50.median)} ms: ${ms(target.limit)} ms at this concurrency allows about ${((target.limit / 10) * 1000).toFixed(0)} us of workerd CPU per request, ` +
+        `and the bare model alone used ${(cpu("c10", "model") * 1000).toFixed(0)} us.` +
         loadNote
       );
     }
