@@ -53,7 +53,8 @@ function isSpliceable(json: string): boolean {
 /**
  * The JSON text of buildPredictionBody(...), same members in the same order, written around
  * the core's own JSON. Unknown-field warnings go first in `warnings`, so an answer that has
- * them is built as an object instead (rare: only clients sending fields that are not features).
+ * them (a client sending fields that are not features, as FLASH v1's clients send hq_location)
+ * is built as an object instead.
  */
 export function renderPredictionBody(
   resolved: ResolvedPrediction,
