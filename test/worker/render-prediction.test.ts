@@ -44,9 +44,22 @@ describe("renderPredictionBody", () => {
     expect(json).toContain(JSON.stringify(core).slice(1, -1));
   });
 
-  it("puts unknown-field warnings first, before the model's own", () => {
-    const { id, json } = renderPredictionBody(resolved(JSON.stringify(core), "MISS"), [unknownField], performance.now());
-    expectAnswer(json, id, "MISS", [unknownField, ...core.warnings]);
+  it("puts unknown-field warnings first, before the model's own, still spliced", () => {
+    const text = JSON.stringify(core);
+    const { id, json } = renderPredictionBody(resolved(text, "MISS"), [unknownField, unknownField], performance.now());
+    expectAnswer(json, id, "MISS", [unknownField, unknownField, ...core.warnings]);
+    // Everything after the warnings is the stored text itself.
+    expect(json).toContain(text.slice(text.indexOf(',"model":'), -1));
+    const none = { ...core, warnings: [] } as unknown as PredictionCore;
+    const onlyClient = renderPredictionBody({ core: none, json: JSON.stringify(none), cache: "HIT" }, [unknownField], 0);
+    expect(JSON.parse(onlyClient.json).warnings).toEqual([unknownField]);
+  });
+
+  it("answers through the object when the stored text is not what JSON.stringify writes for it", () => {
+    // Same value, other spacing: the warnings cannot be found to splice the client's into.
+    const spaced = JSON.stringify(core, null, 1).replace(/\n/g, "");
+    const { id, json } = renderPredictionBody(resolved(spaced), [unknownField], performance.now());
+    expectAnswer(json, id, "HIT", [unknownField, ...core.warnings]);
   });
 
   it("falls back to serialising the object when the stored text cannot be spliced", () => {

@@ -51,23 +51,42 @@ function isSpliceable(json: string): boolean {
 }
 
 /**
+ * The members of the core's JSON (its text without the braces), with the unknown-field
+ * warnings put first in its `warnings` array; undefined when the text is not the one
+ * JSON.stringify writes for this core (then the caller builds the answer as an object). The
+ * `"warnings":[...]` searched for cannot occur inside a string value, where quotes are escaped,
+ * and no nested member of a prediction is called warnings.
+ */
+function spliceMembers(json: string, core: PredictionCore, requestWarnings: readonly Warning[]): string | undefined {
+  if (!isSpliceable(json)) return undefined;
+  if (requestWarnings.length === 0) return json.slice(1, -1);
+  const own = JSON.stringify(core.warnings);
+  const needle = `"warnings":${own}`;
+  const at = json.indexOf(needle);
+  if (at < 1 || (json[at - 1] !== "," && json[at - 1] !== "{")) return undefined;
+  const first = JSON.stringify(requestWarnings).slice(1, -1);
+  const merged = `"warnings":[${first}${own.length > 2 ? `,${own.slice(1)}` : "]"}`;
+  return json.slice(1, at) + merged + json.slice(at + needle.length, -1);
+}
+
+/**
  * The JSON text of buildPredictionBody(...), same members in the same order, written around
- * the core's own JSON. Unknown-field warnings go first in `warnings`, so an answer that has
- * them (a client sending fields that are not features, as FLASH v1's clients send hq_location)
- * is built as an object instead.
+ * the core's own JSON (unknown-field warnings first in `warnings`). A stored text that is not
+ * exactly what JSON.stringify writes for its core is answered through the object instead.
  */
 export function renderPredictionBody(
   resolved: ResolvedPrediction,
   requestWarnings: readonly Warning[],
   startedAt: number,
 ): { readonly id: string; readonly json: string } {
-  if (requestWarnings.length > 0 || !isSpliceable(resolved.json)) {
+  const members = spliceMembers(resolved.json, resolved.core, requestWarnings);
+  if (members === undefined) {
     const body = buildPredictionBody(resolved.core, requestWarnings, resolved.cache, startedAt);
     return { id: body.prediction_id, json: JSON.stringify(body) };
   }
   const id = crypto.randomUUID();
   const json =
-    `{"prediction_id":"${id}",${resolved.json.slice(1, -1)},"cache":"${resolved.cache}",` +
+    `{"prediction_id":"${id}",${members},"cache":"${resolved.cache}",` +
     `"processing_time_ms":${elapsedMs(startedAt)},"timestamp":"${new Date().toISOString()}"}`;
   return { id, json };
 }
