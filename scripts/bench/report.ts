@@ -360,8 +360,8 @@ export function explainMiss(target: Target, data: BenchData, figures: ReportFigu
         `requests/s follow CPU per request on these ${data.machine.cores} shared cores: the ${PATH_LABELS[p]} path used ${cpu("c10", p).toFixed(3)} ms of workerd CPU per request against the empty Worker's ${cpu("c10", "floor").toFixed(3)} ms ` +
         `(${(cpu("c10", p) / cpu("c10", "floor")).toFixed(1)}x). The same API answering from its cache used ${cpu("c10", "cache").toFixed(3)} ms, so a miss costs about ${(cpu("c10", "api") - cpu("c10", "cache")).toFixed(3)} ms more than a hit: ` +
         `the model run and the explanation (a /predict scores one row in onnxruntime-web, ${m.ort.batch1UsPerPrediction.toFixed(0)} us on this ${m.trees}-tree model, and explains it on the same trees in TypeScript, ${m.explainUsPerPrediction.toFixed(0)} us; both measured alone in a tight loop), ` +
-        "assembling the answer (factors, flags, interval), storing it (its JSON), all of it with CPU caches gone cold since the last request's turn at the model, which the tight-loop figures do not see. " +
-        `The rest of a hit's cost (${(cpu("c10", "cache") - cpu("c10", "floor")).toFixed(3)} ms over the empty Worker) is the API around the model: key check, rate limit, validation, the cache key's SHA-256, the answer's JSON, headers and the request log.` +
+        "assembling the answer (factors, flags, interval) and serialising it once, for the cache and the reply. " +
+        `The rest of a hit's cost (${(cpu("c10", "cache") - cpu("c10", "floor")).toFixed(3)} ms over the empty Worker) is the API around the model: key check, rate limit, validation, the cache key's SHA-256, reading the stored answer, headers and the request log.` +
         (p === "router" ? ` The router adds a second Worker invocation per request (${(cpu("c10", "router") - cpu("c10", "api")).toFixed(3)} ms of CPU here).` : "") +
         bareModelBudget(target, p, figures) +
         loadNote
