@@ -9,7 +9,7 @@ import { FEATURE_COUNT } from "../../core/schema.js";
 import { exportOnnx } from "../../model-build/src/onnx-export.js";
 import { generateSynthetic } from "../../model-build/src/synthetic.js";
 import type { BuiltWorker } from "../../tools/local-stack/build.js";
-import { post } from "./load.js";
+import { post, sendLoad, type Target } from "./load.js";
 
 export interface EngineCost {
   /** Microseconds per call at batch 1 (one prediction). */
@@ -141,4 +141,54 @@ export async function measureModelCost(options: ModelCostOptions): Promise<Model
   } finally {
     await warm?.mf.dispose().catch(() => undefined);
   }
+}
+
+/**
+ * The model inside a request under load: the bare model Worker's workerd CPU per request at
+ * concurrency 10 with no onnxruntime run, one, five, and one plus the explanation, in
+ * alternating rounds. The differences are what a run and the explanation cost in the request
+ * flow, where other work shares the CPU's caches, as opposed to the tight loops above.
+ */
+export interface ModelInFlowResult {
+  /** Median over rounds of workerd CPU per request, ms. */
+  readonly parseOnlyMs: number;
+  readonly oneRunMs: number;
+  readonly fiveRunsMs: number;
+  readonly explainedMs: number;
+  readonly rounds: number;
+  readonly requestsPerRound: number;
+}
+
+export const IN_FLOW_VARIANTS = [
+  { key: "parseOnlyMs", query: "runs=0" },
+  { key: "oneRunMs", query: "runs=1" },
+  { key: "fiveRunsMs", query: "runs=5" },
+  { key: "explainedMs", query: "runs=1&explain=1" },
+] as const;
+
+export interface ModelInFlowOptions {
+  readonly rounds: number;
+  readonly requestsPerRound: number;
+  /** Fresh /predict bodies (the Worker caches nothing, but the runs differ as real requests do). */
+  readonly takeBodies: (count: number) => string[];
+}
+
+export async function measureModelInFlow(target: Target, options: ModelInFlowOptions): Promise<ModelInFlowResult> {
+  const cpu: Record<string, number[]> = {};
+  for (let round = 0; round < options.rounds; round++) {
+    for (const variant of IN_FLOW_VARIANTS) {
+      const result = await sendLoad(target, `/predict?${variant.query}`, options.takeBodies(options.requestsPerRound), 10, {});
+      if (result.errors > 0) throw new Error(`the bare model Worker failed ${result.errors} requests at ${variant.query}, e.g. ${result.firstError}`);
+      (cpu[variant.key] ??= []).push(result.workerCpuMs / options.requestsPerRound);
+    }
+  }
+  const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return {
+    parseOnlyMs: median(cpu.parseOnlyMs!),
+    oneRunMs: median(cpu.oneRunMs!),
+    fiveRunsMs: median(cpu.fiveRunsMs!),
+    explainedMs: median(cpu.explainedMs!),
+    rounds: options.rounds,
+    requestsPerRound: options.requestsPerRound,
+  };
 }

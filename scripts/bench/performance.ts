@@ -4,7 +4,7 @@
  * concurrency 1 and 10 for the bare model (onnxruntime alone in a Worker), the API alone,
  * through the router (router + blue + green over service bindings) and on the cache-hit path,
  * the router's added latency, the bundle size, and the model's own cost (onnxruntime-web
- * against model-build's TypeScript evaluator). It writes
+ * against model-build's TypeScript evaluator, and inside a request under load). It writes
  * docs/performance.md (report.ts renders it) and .bench/last-run.json.
  *
  * `npm run bench -- --help` for the options; `--quick` for a smoke run.
@@ -20,7 +20,7 @@ import { apiWorkerOptions, routerWorkerOptions } from "../../tools/local-stack/s
 import { BodySupply, makeDistinctBodies, repeatBodies } from "./bodies.js";
 import { closeConnections, compareLoad, get, listWorkerdPids, post, sendLoad, type LoadPath, type LoadResult, type Target } from "./load.js";
 import { describeMachine, readLoadAverage } from "./machine.js";
-import { MODEL_COST_CONFIG, measureModelCost } from "./model-cost.js";
+import { IN_FLOW_VARIANTS, MODEL_COST_CONFIG, measureModelCost, measureModelInFlow } from "./model-cost.js";
 import { PATHS, computeFigures, renderReport, type BenchData, type BenchSettings, type BundleSize, type FirstPrediction, type PathName, type RunResult } from "./report.js";
 
 const COMPAT_DATE = "2026-04-20";
@@ -99,7 +99,7 @@ export async function runPerformanceBench(options: PerformanceOptions): Promise<
   const loadStart = readLoadAverage();
   const step = (() => {
     let n = 0;
-    return (text: string) => log(`[${++n}/7 ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${text}`);
+    return (text: string) => log(`[${++n}/8 ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${text}`);
   })();
   log(`load average at the start: ${loadStart.join(" ")} (${describeMachine().cores} cores)`);
   mkdirSync(join(REPO_ROOT, ".wrangler"), { recursive: true });
@@ -129,7 +129,11 @@ export async function runPerformanceBench(options: PerformanceOptions): Promise<
     };
 
     const perRun = 2 * (options.c1Requests + options.c10Requests);
-    const needed = options.freshIsolates * 2 + 4 * options.warmup + options.cachePool + options.runs * perRun;
+    // Whole c10 runs per setting and round: workerd's CPU time is counted in 10 ms ticks, so a
+    // round of n requests resolves 10 ms / n per request (3.3 us at 3,000).
+    const inFlowPerRound = options.c10Requests;
+    const needed =
+      options.freshIsolates * 2 + 4 * options.warmup + options.cachePool + options.runs * perRun + IN_FLOW_VARIANTS.length * options.rounds * inFlowPerRound;
     step(`making ${needed.toLocaleString("en-US")} distinct /predict bodies from model-build's generator`);
     const allBodies = makeDistinctBodies(needed, 20260426);
     const supply = new BodySupply(allBodies);
@@ -214,6 +218,12 @@ export async function runPerformanceBench(options: PerformanceOptions): Promise<
         for (const p of PATHS) if (r[p].errors > 0) log(`      warning: ${r[p].errors} errors on ${p} at ${c}, e.g. ${r[p].firstError}`);
       }
     }
+    step(`the model inside a request: the bare model Worker with 0, 1 and 5 onnxruntime runs and with the explanation, ${options.rounds} alternating rounds of ${inFlowPerRound} at c10`);
+    const inFlow = await measureModelInFlow(bare.target, { rounds: options.rounds, requestsPerRound: inFlowPerRound, takeBodies: (n) => supply.take(n) });
+    log(
+      `      workerd CPU per request: no run ${(inFlow.parseOnlyMs * 1000).toFixed(0)} us, one ${(inFlow.oneRunMs * 1000).toFixed(0)} us, five ${(inFlow.fiveRunsMs * 1000).toFixed(0)} us, ` +
+        `one and the explanation ${(inFlow.explainedMs * 1000).toFixed(0)} us`,
+    );
     closeConnections();
     await Promise.all(instances.splice(0).map((mf) => mf.dispose().catch(() => undefined)));
 
@@ -237,6 +247,7 @@ export async function runPerformanceBench(options: PerformanceOptions): Promise<
       first,
       runs,
       model,
+      modelInFlow: inFlow,
       notes: [
         "Prediction cache: the API's in-isolate cache (no Upstash configured), so hits and misses are the Worker's own cost, not a local Redis bridge's.",
         "Request logs: on in the API and the router, as in production (one JSON line per request).",
@@ -255,9 +266,11 @@ const HELP = `Usage: npm run bench [-- options]
 Measures FLASH Edge on workerd (through Miniflare's API) in one run and writes the performance
 report: the empty Worker (floor); a fresh isolate's first prediction; warm POST /predict at
 concurrency 1 and 10 for the bare model (a Worker that only runs onnxruntime), the API alone,
-through the router (router + blue + green) and on the cache-hit path; the router's added latency; the bundle size; and the model's own cost
-(onnxruntime-web at batch 1 and 100 against model-build's TypeScript evaluator). A full run takes
-about 2 minutes here (more under load); run it when the machine is otherwise quiet.
+through the router (router + blue + green) and on the cache-hit path; the router's added latency;
+the bundle size; and the model's own cost (onnxruntime-web at batch 1 and 100 against
+model-build's TypeScript evaluator, and what a run and the explanation add to a request under
+load). A full run takes about 2 minutes here (more under load); run it when the machine is
+otherwise quiet.
 
 Options:
   --runs <n>       repeat the load this many times, for p99's spread (default 3)

@@ -41,6 +41,7 @@ function data(overrides: Partial<BenchData> = {}): BenchData {
       trees: 568,
       cold: [{ startup_ms: 1500, sha256_ms: 1, ort_runtime_ms: 200, before_instantiate_ms: 5, wasm_instantiate_ms: 10, after_instantiate_ms: 185, session_ms: 30, first_run_ms: 12, second_run_ms: 1 }],
     },
+    modelInFlow: { parseOnlyMs: 0.12, oneRunMs: 0.142, fiveRunsMs: 0.222, explainedMs: 0.163, rounds: 5, requestsPerRound: 600 },
     notes: ["Prediction cache: in-isolate."],
     ...overrides,
   };
@@ -149,7 +150,9 @@ describe("renderReport", () => {
     const apiRps = figures.targets.find((t) => t.id === "api-rps")!;
     // The model's figures come from the run: one ORT row (45 us) and the explanation (40 us).
     expect(explainMiss(apiRps, d, figures)).toContain("scores one row in onnxruntime-web, 45 us on this 568-tree model");
-    expect(explainMiss(apiRps, d, figures)).toContain("in TypeScript, 40 us;");
+    expect(explainMiss(apiRps, d, figures)).toContain("in TypeScript, 40 us, both measured alone in a tight loop;");
+    // Inside a request: one run 0.142 - 0.120 ms, the explanation 0.163 - 0.142 ms.
+    expect(explainMiss(apiRps, d, figures)).toContain("inside a request under load they added about 22 us and 21 us");
     // The bare model Worker sets the scale: 0.7 x floor at 0.3 ms, the API 0.3 ms more; half of
     // the floor's 5000 req/s allows 1000 / 2500 = 0.4 ms per request, 0.1 ms over the bare model.
     expect(explainMiss(apiRps, d, figures)).toContain("reached 70% of the floor's requests/s with 0.300 ms of workerd CPU");
@@ -158,6 +161,11 @@ describe("renderReport", () => {
     );
     const apiP50 = { ...apiRps, id: "api-p50", limit: 2.5 };
     expect(explainMiss(apiP50, d, figures)).toContain("2.50 ms at this concurrency allows about 250 us of workerd CPU per request, and the bare model alone used 300 us.");
+  });
+
+  it("gives the model's cost inside a request from the bare model Worker's settings", () => {
+    expect(report).toContain("120 us without an onnxruntime run, 142 with one, 222 with five, 163 with one and the explanation");
+    expect(report).toContain("the first run adds about 22 us to a request, each further run 20 us, and the explanation 21 us");
   });
 
   it("says when the machine was loaded", () => {

@@ -7,7 +7,7 @@
 
 import type { LoadResult } from "./load.js";
 import type { MachineInfo } from "./machine.js";
-import type { ModelCostResult } from "./model-cost.js";
+import type { ModelCostResult, ModelInFlowResult } from "./model-cost.js";
 
 export const PATHS = ["floor", "model", "api", "router", "cache"] as const;
 export type PathName = (typeof PATHS)[number];
@@ -76,6 +76,8 @@ export interface BenchData {
   readonly first: readonly FirstPrediction[];
   readonly runs: readonly RunResult[];
   readonly model: ModelCostResult;
+  /** The model inside a request under load (the bare model Worker at several settings). */
+  readonly modelInFlow: ModelInFlowResult;
   /** What the measured paths had switched on (cache backend, request logs). */
   readonly notes: readonly string[];
 }
@@ -301,6 +303,8 @@ export function renderReport(data: BenchData, figures: ReportFigures = computeFi
     `Both read the same ${m.trees} trees from the committed model.onnx; their probabilities agree within ${m.maxAbsDiff.toExponential(1)} on 100 realistic rows. ` +
       "Each figure is the fastest of several runs of a few hundred milliseconds (other work can only slow a run down); rows differ from call to call.",
     "",
+    describeModelInFlow(data.modelInFlow),
+    "",
     "### Bundle (`wrangler deploy --dry-run --outdir`)",
     "",
     `The API: **${kib(data.bundle.raw)} raw, ${kib(data.bundle.gzip)} gzip** (Cloudflare's limits apply to the gzip size: 3 MiB on Workers Free, ` +
@@ -345,6 +349,26 @@ function bareModelBudget(target: Target, p: PathName, figures: ReportFigures): s
   );
 }
 
+/** What the model adds to a request under load, in us, from the bare model Worker's settings. */
+export function modelInFlowCosts(f: ModelInFlowResult): { readonly firstRunUs: number; readonly furtherRunUs: number; readonly explainUs: number } {
+  return {
+    firstRunUs: (f.oneRunMs - f.parseOnlyMs) * 1000,
+    furtherRunUs: ((f.fiveRunsMs - f.oneRunMs) / 4) * 1000,
+    explainUs: (f.explainedMs - f.oneRunMs) * 1000,
+  };
+}
+
+function describeModelInFlow(f: ModelInFlowResult): string {
+  const costs = modelInFlowCosts(f);
+  const us = (ms: number) => (ms * 1000).toFixed(0);
+  return (
+    `**Inside a request under load** (the bare model Worker at concurrency 10, ${f.rounds} alternating rounds of ${f.requestsPerRound} requests per setting, median workerd CPU per request): ` +
+    `${us(f.parseOnlyMs)} us without an onnxruntime run, ${us(f.oneRunMs)} with one, ${us(f.fiveRunsMs)} with five, ${us(f.explainedMs)} with one and the explanation. ` +
+    `So the first run adds about ${costs.firstRunUs.toFixed(0)} us to a request, each further run ${costs.furtherRunUs.toFixed(0)} us, and the explanation ${costs.explainUs.toFixed(0)} us ` +
+    `(workerd's CPU time is counted in 10 ms ticks, so each figure is exact to about ${(10_000 / f.requestsPerRound).toFixed(0)} us; on this shared machine the differences still move by tens of microseconds from run to run).`
+  );
+}
+
 /** Why a target was missed, from this run's own figures (no figure here is typed in by hand). */
 export function explainMiss(target: Target, data: BenchData, figures: ReportFigures): string {
   const { paths, share } = figures;
@@ -356,10 +380,12 @@ export function explainMiss(target: Target, data: BenchData, figures: ReportFigu
     case "router-rps":
     case "api-rps": {
       const p: PathName = target.id === "api-rps" ? "api" : "router";
+      const inFlow = modelInFlowCosts(data.modelInFlow);
       return (
         `requests/s follow CPU per request on these ${data.machine.cores} shared cores: the ${PATH_LABELS[p]} path used ${cpu("c10", p).toFixed(3)} ms of workerd CPU per request against the empty Worker's ${cpu("c10", "floor").toFixed(3)} ms ` +
         `(${(cpu("c10", p) / cpu("c10", "floor")).toFixed(1)}x). The same API answering from its cache used ${cpu("c10", "cache").toFixed(3)} ms, so a miss costs about ${(cpu("c10", "api") - cpu("c10", "cache")).toFixed(3)} ms more than a hit: ` +
-        `the model run and the explanation (a /predict scores one row in onnxruntime-web, ${m.ort.batch1UsPerPrediction.toFixed(0)} us on this ${m.trees}-tree model, and explains it on the same trees in TypeScript, ${m.explainUsPerPrediction.toFixed(0)} us; both measured alone in a tight loop), ` +
+        `the model run and the explanation (a /predict scores one row in onnxruntime-web, ${m.ort.batch1UsPerPrediction.toFixed(0)} us on this ${m.trees}-tree model, and explains it on the same trees in TypeScript, ${m.explainUsPerPrediction.toFixed(0)} us, both measured alone in a tight loop; ` +
+        `inside a request under load they added about ${inFlow.firstRunUs.toFixed(0)} us and ${inFlow.explainUs.toFixed(0)} us), ` +
         "assembling the answer (factors, flags, interval) and serialising it once, for the cache and the reply. " +
         `The rest of a hit's cost (${(cpu("c10", "cache") - cpu("c10", "floor")).toFixed(3)} ms over the empty Worker) is the API around the model: key check, rate limit, validation, the cache key's SHA-256, reading the stored answer, headers and the request log.` +
         (p === "router" ? ` The router adds a second Worker invocation per request (${(cpu("c10", "router") - cpu("c10", "api")).toFixed(3)} ms of CPU here).` : "") +

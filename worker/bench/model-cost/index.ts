@@ -14,6 +14,8 @@
  * - POST /predict: the model alone as a Worker, the reference the API's throughput is compared
  *   with: a JSON object of features in (no validation), the shared encoding, one onnxruntime
  *   run, `{"probability": p}` out. No key check, cache, explanation, answer assembly or log.
+ *   `?runs=N` (0-10) runs onnxruntime N times on the row and `?explain=1` adds the API's
+ *   explanation, so load at each setting gives what they cost inside a request under load.
  *
  * workerd's clock has millisecond resolution, so each figure is a run of many calls.
  */
@@ -124,18 +126,26 @@ async function compareEngines(rows: Float32Array): Promise<number> {
 }
 
 /** The bare model's prediction: what any /predict on onnxruntime costs at the least. */
-async function predictBare(values: FeatureValues): Promise<Response> {
+async function predictBare(values: FeatureValues, runs: number, explain: boolean): Promise<Response> {
   const x = new Float32Array(FEATURE_COUNT);
   encodeFeaturesInto(values, x, 0);
-  const [probability] = await (await loadOrt()).predict(x, 1);
-  return Response.json({ probability });
+  let probability: number | null = null;
+  for (let r = 0; r < runs; r++) probability = (await (await loadOrt()).predict(x, 1))[0] ?? null;
+  const explained = explain ? explainer.explain(x, 0).full : null;
+  return Response.json({ probability, explained });
+}
+
+function readRuns(url: URL): number {
+  const runs = Number(url.searchParams.get("runs") ?? 1);
+  if (!Number.isInteger(runs) || runs < 0 || runs > 10) throw new RangeError(`runs must be a whole number from 0 to 10, got ${url.searchParams.get("runs")}`);
+  return runs;
 }
 
 export default {
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     try {
-      if (url.pathname === "/predict") return await predictBare(await request.json());
+      if (url.pathname === "/predict") return await predictBare(await request.json(), readRuns(url), url.searchParams.get("explain") === "1");
       const body = new Uint8Array(await request.arrayBuffer());
       if (url.pathname === "/cold") return Response.json(await timeCold(body));
       const rows = new Float32Array(body.buffer, body.byteOffset, body.byteLength / 4);
