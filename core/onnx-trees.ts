@@ -210,8 +210,3 @@ export function readOnnxTrees(onnx: Uint8Array, featureCount: number): TreeArray
   const baseMargin = Math.fround(attributes.get("base_values")?.floats[0] ?? 0);
   return { roots, feature, threshold, left, right, missingLeft, value, baseMargin, featureCount };
 }
-
-/** Number of trees and nodes, for logs and /health. */
-export function describeTrees(trees: TreeArrays): { trees: number; nodes: number } {
-  return { trees: trees.roots.length, nodes: trees.feature.length };
-}
