@@ -210,13 +210,10 @@ export class ModelService {
     if (this.onnx) return Promise.resolve(this.onnx);
     const starting = this.onnxStarting ?? this.createOnnx();
     this.onnxStarting = starting;
-    return starting.then(
-      (model) => model,
-      (error: unknown) => {
-        if (this.onnxStarting === starting) this.onnxStarting = undefined;
-        throw error instanceof ModelUnavailableError ? error : new ModelUnavailableError(`the model failed to load: ${this.lastError}`);
-      },
-    );
+    return starting.catch((error: unknown) => {
+      if (this.onnxStarting === starting) this.onnxStarting = undefined;
+      throw error instanceof ModelUnavailableError ? error : new ModelUnavailableError(`the model failed to load: ${this.lastError}`);
+    });
   }
 
   private async createOnnx(): Promise<Model> {
