@@ -7,13 +7,17 @@
  * missing-value directions, leaf values, base margin) round-trips exactly.
  */
 
-import { readOnnxTrees } from "../../core/onnx-trees.js";
+import { readOnnxTrees, type TreeArrays } from "../../core/onnx-trees.js";
 import type { LeafNode, SplitNode, Tree, TreeEnsemble, TreeNode } from "./tree-model.js";
 
 /** The TreeEnsembleRegressor of an ONNX file written by exportOnnx, as a TreeEnsemble. */
 export function importOnnxTrees(onnx: Uint8Array, featureCount: number): TreeEnsemble {
-  const flat = readOnnxTrees(onnx, featureCount);
-  const { roots, feature, threshold, left, right, missingLeft, value } = flat;
+  return toTreeEnsemble(readOnnxTrees(onnx, featureCount));
+}
+
+/** Trees already read from ONNX bytes (core/onnx-trees.ts), as the evaluator's TreeEnsemble. */
+export function toTreeEnsemble(flat: TreeArrays): TreeEnsemble {
+  const { roots, feature, threshold, left, right, missingLeft, value, featureCount } = flat;
   const trees: Tree[] = [];
   for (let t = 0; t < roots.length; t++) {
     const first = roots[t]!;

@@ -20,7 +20,7 @@
  * workerd's clock has millisecond resolution, so each figure is a run of many calls.
  */
 
-import { importOnnxTrees } from "../../../model-build/src/onnx-import.js";
+import { toTreeEnsemble } from "../../../model-build/src/onnx-import.js";
 import { predictProbabilities } from "../../../model-build/src/tree-model.js";
 import { encodeFeaturesInto, type FeatureValues } from "../../../core/encoding.js";
 import { readOnnxTrees } from "../../../core/onnx-trees.js";
@@ -30,8 +30,10 @@ import { OrtModel, createOrtSession } from "../../../worker/src/model/ort-model.
 import onnx from "../../../models/default/model.onnx";
 
 let ortModel: OrtModel | undefined;
-const trees = importOnnxTrees(new Uint8Array(onnx), FEATURE_COUNT);
-const explainer = new TreeExplainer(readOnnxTrees(new Uint8Array(onnx), FEATURE_COUNT));
+// Read once: the evaluator and the explainer walk the same trees of the same bytes.
+const flatTrees = readOnnxTrees(new Uint8Array(onnx), FEATURE_COUNT);
+const trees = toTreeEnsemble(flatTrees);
+const explainer = new TreeExplainer(flatTrees);
 
 function explainRows(x: Float32Array, batch: number): number[] {
   const out: number[] = [];
