@@ -9,7 +9,7 @@ import { FEATURE_COUNT } from "../../core/schema.js";
 import { exportOnnx } from "../../model-build/src/onnx-export.js";
 import { generateSynthetic } from "../../model-build/src/synthetic.js";
 import type { BuiltWorker } from "../../tools/local-stack/build.js";
-import { post, sendLoad, type Target } from "./load.js";
+import { percentile, post, sendLoad, type Target } from "./load.js";
 
 export interface EngineCost {
   /** Microseconds per call at batch 1 (one prediction). */
@@ -182,7 +182,7 @@ export async function measureModelInFlow(target: Target, options: ModelInFlowOpt
       (cpu[variant.key] ??= []).push(result.workerCpuMs / options.requestsPerRound);
     }
   }
-  const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const median = (values: readonly number[]) => percentile(Float64Array.from(values).sort(), 0.5);
   return {
     parseOnlyMs: median(cpu.parseOnlyMs!),
     oneRunMs: median(cpu.oneRunMs!),
