@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = join(import.meta.dirname, "..");
 const TSX = join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
-const SCRIPTS = ["promote", "rollback", "status", "smoke", "loadtest"];
+const SCRIPTS = ["promote", "rollback", "status", "smoke", "loadtest", "deploy", "models"];
 
 function run(script: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

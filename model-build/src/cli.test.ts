@@ -23,8 +23,12 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 describe("parseCliArgs", () => {
-  it("defaults to 100,000 synthetic rows, seed 42, models/default", () => {
-    expect(parseCliArgs([])).toMatchObject({ data: { kind: "synthetic", rows: 100_000 }, seed: 42, outDir: "models/default", json: false });
+  it("defaults to 100,000 synthetic rows, seed 42, a new version in the registry", () => {
+    const parsed = parseCliArgs([]);
+    expect(parsed).toMatchObject({ data: { kind: "synthetic", rows: 100_000 }, seed: 42, json: false });
+    expect(parsed).not.toHaveProperty("outDir");
+    expect(parsed).not.toHaveProperty("setDefault");
+    expect(parseCliArgs(["--set-default"])).toMatchObject({ setDefault: true });
   });
 
   it("reads every option", () => {

@@ -21,7 +21,9 @@ Data (one of):
 
 Options:
   --seed <S>              seed for the data generator, splits and training (default: 42)
-  --out <dir>             output directory (default: models/default)
+  --out <dir>             write the model here instead of the registry (default: models/<version>,
+                          which \`npm run deploy -- --model <version>\` can deploy)
+  --set-default           point models/default.ts (what \`npm start\` and the tests serve) at it
   --max-bad-share <x>     with --data, fail when more than this share of rows is bad (default: 0.01)
   --name <name>           model name in the manifest (default: flash-default)
   --model-version <v>     version string (default: the first 12 hex digits of the ONNX sha256)
@@ -36,7 +38,8 @@ Options:
   -h, --help              show this help
 
 Examples:
-  npm run model:build                                  # the bundled default model
+  npm run model:build                                  # a new version in models/ (the default model's settings)
+  npm run model:build -- --set-default                 # ... and make it the default
   npm run model:build -- --data startups.csv --out models/real
   npm run model:build -- --synthetic 5000 --seed 7 --dry-run
 `;
@@ -67,6 +70,7 @@ export function parseCliArgs(argv: readonly string[]): (RunModelBuildOptions & {
         "learning-rate": { type: "string" },
         "max-depth": { type: "string" },
         "write-csv": { type: "string" },
+        "set-default": { type: "boolean" },
         "dry-run": { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -98,7 +102,8 @@ export function parseCliArgs(argv: readonly string[]): (RunModelBuildOptions & {
   return {
     data,
     seed,
-    outDir: v["dry-run"] ? null : (v.out ?? "models/default"),
+    ...(v["dry-run"] ? { outDir: null } : v.out !== undefined ? { outDir: v.out } : {}),
+    ...(v["set-default"] ? { setDefault: true } : {}),
     ...(v.name !== undefined ? { name: v.name } : {}),
     ...(v["model-version"] !== undefined ? { version: v["model-version"] } : {}),
     ...(v["write-csv"] !== undefined ? { csvOut: v["write-csv"] } : {}),
@@ -116,7 +121,7 @@ export function formatSummary(result: Awaited<ReturnType<typeof runModelBuild>>)
   return [
     "",
     `model ${m.name}, version ${m.version}: ${m.training.trees} trees, ${m.onnx.bytes} bytes of ONNX`,
-    files ? `written to ${files.onnxPath}, ${files.manifestPath}, ${files.modelCardPath}` : "no model written (--dry-run)",
+    files ? `written to ${files.dir}: ${files.files.map((f) => f.slice(files.dir.length + 1)).join(", ")}` : "no model written (--dry-run)",
     "",
     `  test split: ${m.metrics.test.n} rows, base rate ${(m.metrics.test.base_rate * 100).toFixed(1)}%`,
     `  ${"metric".padEnd(22)}${"calibrated".padStart(12)}${"uncalibrated".padStart(14)}`,
@@ -131,6 +136,9 @@ export function formatSummary(result: Awaited<ReturnType<typeof runModelBuild>>)
     `  onnxruntime vs TypeScript: max |diff| ${m.training.onnx_max_abs_diff.toExponential(2)} on the test split`,
     `  time: data ${(timings.data / 1000).toFixed(1)} s, build ${(timings.build / 1000).toFixed(1)} s, write ${(timings.write / 1000).toFixed(1)} s, total ${(timings.total / 1000).toFixed(1)} s`,
     "",
+    ...(files?.inRegistry
+      ? [`next: deploy it to the candidate colour with \`npm run deploy -- --color green --model ${m.version}\` (see \`npm run models -- diff ${m.version} default\`)`, ""]
+      : []),
   ].join("\n");
 }
 

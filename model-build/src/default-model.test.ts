@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { checkManifest, type ModelManifest } from "../../core/manifest.js";
 import { ENCODING_HASH } from "../../core/encoding.js";
 import { FEATURE_NAMES } from "../../core/schema.js";
+import { defaultModelDir } from "./registry.js";
 
-const dir = fileURLToPath(new URL("../../models/default/", import.meta.url));
+const dir = `${defaultModelDir()}/`;
 
 describe("the committed default model", () => {
   const onnx = readFileSync(`${dir}model.onnx`);

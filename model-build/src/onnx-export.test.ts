@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import * as ortWeb from "onnxruntime-web";
 import { describe, expect, it } from "vitest";
 import { buildModel } from "./build-model.js";
 import { encodeLabelled } from "./dataset.js";
 import { runOnnx } from "./onnx-check.js";
 import { exportOnnx } from "./onnx-export.js";
+import { defaultModelDir } from "./registry.js";
 import { generateSynthetic } from "./synthetic.js";
 import { predictProbabilities, type TreeEnsemble } from "./tree-model.js";
 
@@ -95,7 +95,7 @@ describe("buildModel's ONNX", () => {
 
 describe("the committed default model", () => {
   it("runs in onnxruntime-web and agrees with onnxruntime-node", async () => {
-    const onnx = new Uint8Array(readFileSync(fileURLToPath(new URL("../../models/default/model.onnx", import.meta.url))));
+    const onnx = new Uint8Array(readFileSync(`${defaultModelDir()}/model.onnx`));
     const { rows } = generateSynthetic({ rows: 300, seed: 99 });
     const data = encodeLabelled(rows);
     ortWeb.env.wasm.numThreads = 1;

@@ -6,6 +6,7 @@ import { FEATURE_COUNT } from "../../core/schema.js";
 import { trainGbdt } from "./gbdt.js";
 import { exportOnnx } from "./onnx-export.js";
 import { importOnnxTrees } from "./onnx-import.js";
+import { defaultModelDir } from "./registry.js";
 import { makeDataset } from "./test-helpers.js";
 import { predictProbabilities, type TreeEnsemble } from "./tree-model.js";
 
@@ -32,8 +33,8 @@ describe("importOnnxTrees", () => {
   });
 
   it("gives the committed model's trees: the TypeScript evaluator matches onnxruntime on the parity rows", () => {
-    const manifest = JSON.parse(readFileSync(root("models/default/manifest.json"), "utf8"));
-    const model = importOnnxTrees(new Uint8Array(readFileSync(root("models/default/model.onnx"))), FEATURE_COUNT);
+    const manifest = JSON.parse(readFileSync(`${defaultModelDir()}/manifest.json`, "utf8"));
+    const model = importOnnxTrees(new Uint8Array(readFileSync(`${defaultModelDir()}/model.onnx`)), FEATURE_COUNT);
     expect(model.trees.length).toBe(manifest.training.trees);
     const fixture = JSON.parse(readFileSync(root("test/worker/fixtures/ort-parity.json"), "utf8")) as {
       rows: { features: FeatureValues; raw: number }[];

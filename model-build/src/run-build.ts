@@ -6,12 +6,13 @@
 import { writeFile } from "node:fs/promises";
 import { validateFeatures } from "../../core/encoding.js";
 import type { ModelManifest } from "../../core/manifest.js";
-import { writeModelArtifacts, type WriteArtifactsResult } from "./artifacts.js";
 import { buildModel, type DataSource } from "./build-model.js";
 import { loadTrainingCsv } from "./csv-loader.js";
 import { formatTrainingCsv } from "./csv-writer.js";
 import { encodeLabelled, type LabelledFeatures } from "./dataset.js";
 import type { TrainGbdtOptions } from "./gbdt.js";
+import { renderModelCard } from "./model-card.js";
+import { setDefaultModelVersion, writeModelVersion, type WriteModelVersionResult } from "./registry.js";
 import { generateSynthetic } from "./synthetic.js";
 
 export type DataSpec = { readonly kind: "synthetic"; readonly rows: number } | { readonly kind: "csv"; readonly path: string; readonly maxBadShare: number };
@@ -19,8 +20,15 @@ export type DataSpec = { readonly kind: "synthetic"; readonly rows: number } | {
 export interface RunModelBuildOptions {
   readonly data: DataSpec;
   readonly seed: number;
-  /** Where to write the artefacts; null builds and checks without writing. */
-  readonly outDir: string | null;
+  /**
+   * Where to write the model: undefined, the registry (models/<version>/, deployable); a
+   * directory; null builds and checks without writing.
+   */
+  readonly outDir?: string | null;
+  /** The registry's folder (default: the repository's models/; tests use their own). */
+  readonly modelsDir?: string;
+  /** Point models/default.ts at the new version. */
+  readonly setDefault?: boolean;
   readonly name?: string;
   readonly version?: string;
   readonly gbdt?: Omit<TrainGbdtOptions, "onIteration" | "seed">;
@@ -32,7 +40,7 @@ export interface RunModelBuildOptions {
 export interface RunModelBuildResult {
   readonly manifest: ModelManifest;
   readonly onnx: Uint8Array;
-  readonly files: WriteArtifactsResult | null;
+  readonly files: WriteModelVersionResult | null;
   readonly timings: Readonly<Record<"data" | "build" | "write" | "total", number>>;
 }
 
@@ -83,10 +91,22 @@ export async function runModelBuild(options: RunModelBuildOptions): Promise<RunM
   });
   const t2 = Date.now();
 
-  let files: WriteArtifactsResult | null = null;
+  let files: WriteModelVersionResult | null = null;
   if (options.outDir !== null) {
-    log(`[3/4] writing ${options.outDir}`);
-    files = await writeModelArtifacts(options.outDir, built.manifest, built.onnx);
+    log(`[3/4] writing ${options.outDir ?? `models/${built.manifest.version}`}`);
+    files = writeModelVersion({
+      manifest: built.manifest,
+      onnx: built.onnx,
+      card: renderModelCard(built.manifest),
+      overwrite: true,
+      ...(options.outDir !== undefined ? { outDir: options.outDir } : {}),
+      ...(options.modelsDir !== undefined ? { modelsDir: options.modelsDir } : {}),
+    });
+    if (options.setDefault) {
+      if (!files.inRegistry) throw new Error("--set-default needs the model in the registry (leave out --out)");
+      setDefaultModelVersion(built.manifest.version, options.modelsDir);
+      log(`      models/default.ts now points at ${built.manifest.version}`);
+    }
   } else {
     log("[3/4] not writing (no output directory)");
   }

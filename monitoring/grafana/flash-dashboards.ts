@@ -633,7 +633,7 @@ function modelMetrics(): Dashboard {
       h: 3,
       text:
         "Feature importance is a property of the model build, not of traffic: it is in the model card " +
-        "(`models/default/MODEL_CARD.md`) and the API's `GET /model` answer (`importance.features`, `importance.pillars`).",
+        "(`models/<version>/MODEL_CARD.md`) and the API's `GET /model` answer (`importance.features`, `importance.pillars`).",
     },
   ]);
 }

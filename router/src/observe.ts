@@ -6,6 +6,7 @@
 import { buildDataPoint } from "./core/analytics";
 import {
   parseCacheHeader,
+  parseModelVersionHeader,
   parseProbabilityHeader,
   parseVerdictHeader,
   statusClassOf,
@@ -30,6 +31,7 @@ export function sampleOf(attempt: Attempt, fellBack: boolean): RequestSample {
     cache: parseCacheHeader(h?.get("x-cache") ?? null),
     probability: parseProbabilityHeader(h?.get("x-flash-probability") ?? null),
     verdict: parseVerdictHeader(h?.get("x-flash-verdict") ?? null),
+    modelVersion: parseModelVersionHeader(h?.get("x-flash-model-version") ?? null),
     fellBack,
   };
 }

@@ -3,6 +3,7 @@
  * and the /health probe behind flash_up.
  */
 import type { Color } from "./core/split";
+import { parseModelVersionHeader } from "./core/stats";
 
 /**
  * Headers that steer the router and must not travel on to the API. X-Flash-Shadow is set by the
@@ -98,15 +99,28 @@ export function discard(attempt: Attempt): void {
   attempt.response?.body?.cancel().catch(() => undefined);
 }
 
-/** Whether the version's /health answers 2xx within `timeoutMs`. */
-export async function checkHealth(env: Env, color: Color, timeoutMs: number): Promise<boolean> {
+/** What a version's /health said: whether it answered 2xx in time, and the model it serves. */
+export interface HealthProbe {
+  readonly up: boolean;
+  /** The model version it reports (also when it is unavailable), null when it did not answer. */
+  readonly model_version: string | null;
+}
+
+/** Probe the version's /health within `timeoutMs`; never throws (a failure is `up: false`). */
+export async function probeHealth(env: Env, color: Color, timeoutMs: number): Promise<HealthProbe> {
   try {
     const response = await fetcherFor(env, color).fetch("https://router.internal/health", {
       signal: AbortSignal.timeout(timeoutMs),
     });
-    await response.body?.cancel();
-    return response.ok;
+    const body = (await response.json().catch(() => null)) as { model?: { version?: unknown } } | null;
+    return { up: response.ok, model_version: parseModelVersionHeader(typeof body?.model?.version === "string" ? body.model.version : null) };
   } catch {
-    return false;
+    return { up: false, model_version: null };
   }
+}
+
+/** Both versions' probes, in parallel. */
+export async function probeBoth(env: Env, timeoutMs: number): Promise<Record<Color, HealthProbe>> {
+  const [blue, green] = await Promise.all([probeHealth(env, "blue", timeoutMs), probeHealth(env, "green", timeoutMs)]);
+  return { blue, green };
 }

@@ -2,9 +2,12 @@ import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { defaultModelDir, readDefaultModelVersion } from "../../model-build/src/registry.js";
 import { checkModelFiles, formatDeployReport, measureBundle, SIZE_LIMITS } from "./deploy.js";
+import { deployArgs } from "./deploy-runner.js";
 
-const MODEL_DIR = join(import.meta.dirname, "..", "..", "models", "default");
+const MODEL_DIR = defaultModelDir();
+const VERSION = readDefaultModelVersion();
 
 describe("checkModelFiles", () => {
   it("accepts the committed default model", () => {
@@ -46,14 +49,32 @@ describe("measureBundle and the report", () => {
     const lines = formatDeployReport({
       target: { env: "green", worker_name: "flash-api-green" },
       dry_run: true,
+      selected: { version: VERSION, entry: `models/${VERSION}/entry.ts`, chosen_by: "--model", previous_pin: "0123456789ab" },
+      pinned: false,
       model: checkModelFiles(MODEL_DIR),
       bundle: { ...size, gzip: SIZE_LIMITS.free + 1 },
       checks: [{ name: "validation case", status: "PASS", detail: "p=0.03", ms: 3 }],
       command: "npx wrangler deploy --env green",
       deployed: false,
     });
-    expect(lines[0]).toBe("DRY RUN: would deploy flash-api-green (wrangler env green)");
+    expect(lines[0]).toBe(`DRY RUN: would deploy flash-api-green (wrangler env green) with model ${VERSION} (--model; was 0123456789ab)`);
+    expect(lines.join("\n")).toContain(`wrangler.toml: [env.green] would be pinned to ${VERSION} (was 0123456789ab)`);
     expect(lines.join("\n")).toContain("over the free plan's 3 MB, within the paid plan's 10 MB");
     expect(lines.join("\n")).toContain("PASS validation case: p=0.03");
+  });
+});
+
+describe("deployArgs", () => {
+  const model = { version: "0123456789ab", entry: "models/0123456789ab/entry.ts", chosen_by: "--model", previous_pin: null } as const;
+  it("deploys a colour from its pin in wrangler.toml, and staging from the named entry", () => {
+    expect(deployArgs({ env: "green", worker_name: "flash-api-green" }, model)).toEqual(["deploy", "--env", "green"]);
+    expect(deployArgs({ env: "staging", worker_name: "flash-api-staging" }, model)).toEqual([
+      "deploy",
+      "--env",
+      "staging",
+      "models/0123456789ab/entry.ts",
+      "--var",
+      "FLASH_MODEL_VERSION:0123456789ab",
+    ]);
   });
 });

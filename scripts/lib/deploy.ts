@@ -19,17 +19,21 @@ import { ROUTER_OPTIONS } from "./config.js";
 export const DEPLOY_SPEC: CommandSpec = {
   name: "deploy",
   summary: "build the API for a colour, check the model and the v1 validation case on the built Worker, then wrangler deploy",
-  usage: "npm run deploy -- [--color blue|green | --staging] [--dry-run] [options]",
+  usage: "npm run deploy -- [--color blue|green | --staging] [--model <version>] [--dry-run] [options]",
   description: [
-    "1. checks models/default/model.onnx against its manifest (sha256 and size);",
-    "2. builds the Worker with `wrangler deploy --dry-run --outdir` for the environment;",
-    "3. runs the built bundle on workerd with the environment's vars and a throwaway key: /health, the v1",
-    "   validation case, the response contract, a bad input and a missing key must pass;",
-    "4. runs `wrangler deploy --env <colour>` (needs CLOUDFLARE_API_TOKEN). --dry-run stops after step 3",
-    "   and prints what would be deployed.",
+    "1. picks the model: --model (a version in models/, a unique prefix of one, or \"default\"), else what",
+    "   the colour serves now (its pin in wrangler.toml: [env.<colour>] main = models/<version>/entry.ts);",
+    "2. checks models/<version>/model.onnx against its manifest (sha256 and size);",
+    "3. builds that model's Worker with `wrangler deploy --dry-run --outdir` for the environment;",
+    "4. runs the built bundle on workerd with the environment's vars and a throwaway key: /health (serving",
+    "   that version), the v1 validation case, the response contract, a bad input and a missing key must pass;",
+    "5. pins the colour to the model in wrangler.toml (main and FLASH_MODEL_VERSION; commit the change) and",
+    "   runs `wrangler deploy --env <colour>` (needs CLOUDFLARE_API_TOKEN); a failed upload puts the old pin",
+    "   back. --dry-run stops after step 4, changes no file and prints what would be deployed.",
   ].join("\n"),
   options: [
     { name: "color", type: "string", placeholder: "blue|green", description: "the colour to deploy", defaultText: "the router's current candidate colour" },
+    { name: "model", type: "string", placeholder: "<version>", description: "the model version to bundle (`npm run models -- list`)", defaultText: "what the colour is pinned to now (staging: the default model)" },
     { name: "staging", type: "boolean", description: "deploy the staging environment instead of a colour" },
     { name: "dry-run", type: "boolean", description: "build and check, print what would be deployed, deploy nothing" },
     ...ROUTER_OPTIONS,
@@ -44,7 +48,12 @@ export const DEPLOY_SPEC: CommandSpec = {
     [1, "a check failed or wrangler deploy failed: nothing was deployed unless wrangler says so"],
     [2, "usage error"],
   ],
-  examples: ["npm run deploy -- --color green --dry-run", "npm run deploy -- --color green", "npm run deploy -- --staging"],
+  examples: [
+    "npm run deploy -- --color green --model 3f9c2a1b7d4e --dry-run",
+    "npm run deploy -- --color green --model 3f9c2a1b7d4e",
+    "npm run deploy -- --color green                # redeploy what green is pinned to",
+    "npm run deploy -- --staging --model 3f9c2a1b7d4e",
+  ],
 };
 
 export interface ModelFilesCheck {
@@ -124,9 +133,23 @@ export interface DeployTarget {
   worker_name: string;
 }
 
+/** The model a deploy bundles and where the choice came from. */
+export interface DeployModel {
+  version: string;
+  /** The entry module wrangler bundles (models/<version>/entry.ts). */
+  entry: string;
+  /** "--model", or "pin" (the colour's current pin), or "default" (staging without --model). */
+  chosen_by: "--model" | "pin" | "default";
+  /** The colour's pin before this deploy (null for staging). */
+  previous_pin: string | null;
+}
+
 export interface DeployReport {
   target: DeployTarget;
   dry_run: boolean;
+  selected: DeployModel;
+  /** True once wrangler.toml pins the colour to the selected model (never on --dry-run). */
+  pinned: boolean;
   model: ModelFilesCheck;
   bundle: BundleSize | null;
   checks: SmokeCheck[];
@@ -138,9 +161,14 @@ export function mb(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(2)} MB`;
 }
 
+function describeChoice(m: DeployModel): string {
+  if (m.chosen_by === "--model") return m.previous_pin === null || m.previous_pin === m.version ? "--model" : `--model; was ${m.previous_pin}`;
+  return m.chosen_by === "pin" ? "its current pin" : "the default model";
+}
+
 export function formatDeployReport(r: DeployReport): string[] {
   const lines = [
-    `${r.dry_run ? "DRY RUN: would deploy" : r.deployed ? "deployed" : "NOT deployed"} ${r.target.worker_name} (wrangler env ${r.target.env})`,
+    `${r.dry_run ? "DRY RUN: would deploy" : r.deployed ? "deployed" : "NOT deployed"} ${r.target.worker_name} (wrangler env ${r.target.env}) with model ${r.selected.version} (${describeChoice(r.selected)})`,
     `  model ${r.model.version ?? "?"} sha256 ${r.model.actual_sha256 ?? "?"} (${r.model.ok ? "matches its manifest" : "DOES NOT match its manifest"})`,
   ];
   if (r.bundle) {
@@ -148,6 +176,10 @@ export function formatDeployReport(r: DeployReport): string[] {
     lines.push(`  bundle ${mb(r.bundle.raw)} raw, ${mb(r.bundle.gzip)} gzip (${plan}): ${r.bundle.files.map((f) => `${f.name} ${mb(f.raw)}`).join(", ")}`);
   }
   for (const c of r.checks) lines.push(`  ${c.status.padEnd(4)} ${c.name}: ${c.detail}`);
+  if (r.target.env !== "staging") {
+    const change = r.selected.previous_pin === r.selected.version ? `stays pinned to ${r.selected.version}` : `pinned to ${r.selected.version} (was ${r.selected.previous_pin ?? "unpinned"})`;
+    lines.push(`  wrangler.toml: [env.${r.target.env}] ${r.pinned ? change : r.dry_run ? `would be ${change}` : "unchanged"}`);
+  }
   lines.push(`  command: ${r.command}`);
   return lines;
 }

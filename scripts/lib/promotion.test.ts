@@ -14,7 +14,7 @@ import type { StatsSource } from "./stats-source.js";
 import type { Split, SplitChange, StatsSnapshot, VersionStats } from "./stats.js";
 
 class FakeControlPlane implements AdminApi {
-  split: Split = { stable: "blue", candidate: "green", candidate_percent: 0, shadow_percent: 0, revision: 1, updated_at: null, updated_by: null, reason: null };
+  split: Split = { stable: "blue", candidate: "green", candidate_percent: 0, shadow_percent: 0, revision: 1, updated_at: null, updated_by: null, reason: null, models: { blue: null, green: null } };
   log: Array<Split & { action: string }> = [];
   failRollbacks = 0;
   /** Called after each setSplit, e.g. to simulate an operator acting mid-run. */

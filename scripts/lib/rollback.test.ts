@@ -82,7 +82,7 @@ describe("waitForStableOnly", () => {
 });
 
 describe("runRollback", () => {
-  const split: Split = { stable: "blue", candidate: "green", candidate_percent: 25, shadow_percent: 10, revision: 7, updated_at: null, updated_by: null, reason: null };
+  const split: Split = { stable: "blue", candidate: "green", candidate_percent: 25, shadow_percent: 10, revision: 7, updated_at: null, updated_by: null, reason: null, models: { blue: null, green: null } };
   function admin(): AdminApi & { calls: string[] } {
     const calls: string[] = [];
     return {

@@ -100,6 +100,8 @@ export interface SmokeOptions {
   overrideToken?: string | undefined;
   fetch?: typeof fetch;
   timeoutMs?: number;
+  /** /health must report this model version (a deploy's check that the bundle serves what it pins). */
+  expectedModelVersion?: string;
 }
 
 interface Answer {
@@ -150,7 +152,11 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeCheck[]> {
     if (a.status !== 200) return ["FAIL", `GET /health answered ${a.status}: ${a.text.slice(0, 200)}`];
     const s = isObj(a.json) ? a.json : {};
     const state = typeof s.status === "string" ? s.status : "?";
-    return ["PASS", `200, status ${state}${typeof s.model === "object" && s.model && "version" in s.model ? `, model ${String((s.model as Json).version)}` : ""}${typeof s.color === "string" ? `, colour ${s.color}` : ""}`];
+    const version = isObj(s.model) && typeof s.model.version === "string" ? s.model.version : null;
+    if (o.expectedModelVersion !== undefined && version !== o.expectedModelVersion) {
+      return ["FAIL", `GET /health reports model ${version ?? "none"}, expected ${o.expectedModelVersion}`];
+    }
+    return ["PASS", `200, status ${state}${version ? `, model ${version}` : ""}${typeof s.color === "string" ? `, colour ${s.color}` : ""}`];
   });
 
   let validation: Answer | undefined;

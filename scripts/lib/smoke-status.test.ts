@@ -93,7 +93,7 @@ describe("runSmoke against a single deployment", () => {
 
 describe("formatStatusReport", () => {
   it("shows the split, the history and both versions side by side", () => {
-    const split: Split = { stable: "blue", candidate: "green", candidate_percent: 25, shadow_percent: 0, revision: 9, updated_at: "2026-04-20T12:00:00Z", updated_by: "npm run promote", reason: "promote: step 2/5 (25%)" };
+    const split: Split = { stable: "blue", candidate: "green", candidate_percent: 25, shadow_percent: 0, revision: 9, updated_at: "2026-04-20T12:00:00Z", updated_by: "npm run promote", reason: "promote: step 2/5 (25%)", models: { blue: "a778a0a4d58a", green: "3f9c2a1b7d4e" } };
     const history: SplitChange[] = [
       { revision: 9, action: "set", at: "2026-04-20T12:00:00.000Z", by: "npm run promote", reason: "promote: step 2/5 (25%)", from: { stable: "blue", candidate_percent: 5, shadow_percent: 0 }, to: { stable: "blue", candidate_percent: 25, shadow_percent: 0 } },
     ];
@@ -104,5 +104,8 @@ describe("formatStatusReport", () => {
     expect(text).toMatch(/blue \(stable\)\s+green \(candidate\)/);
     expect(text).toMatch(/requests\s+7,500\s+2,500/);
     expect(text).toMatch(/latency p99\s+20\.0 ms\s+31\.0 ms/);
+    expect(text).toContain("models: blue (stable) a778a0a4d58a, green (candidate) 3f9c2a1b7d4e");
+    // Without a model version in the window's answers, the row falls back to what /health said.
+    expect(text).toMatch(/model\s+a778a0a4d58a\s+3f9c2a1b7d4e/);
   });
 });

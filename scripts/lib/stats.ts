@@ -24,6 +24,9 @@ export interface VersionStats {
   predictions: { count: number; mean: number | null; std: number | null; histogram: Histogram };
   verdicts: Record<string, number>;
   shadow: { comparisons: number; mean_abs_diff: number | null; max_abs_diff: number | null; verdict_changes: number };
+  /** The model version behind most answers in the window (null: none named one, or an older router). */
+  model_version: string | null;
+  model_versions: Record<string, number>;
 }
 
 export interface StatsSnapshot {
@@ -43,6 +46,8 @@ export interface Split {
   updated_at: string | null;
   updated_by: string | null;
   reason: string | null;
+  /** Each colour's model version from its /health (GET /admin/split; null when unknown or absent). */
+  models: Record<Color, string | null>;
 }
 
 /** One entry of `GET /admin/history` (the router keeps the last 100, newest first). */
@@ -143,6 +148,8 @@ export function emptyVersionStats(): VersionStats {
     predictions: { count: 0, mean: null, std: null, histogram: { bounds: [], counts: [] } },
     verdicts: {},
     shadow: { comparisons: 0, mean_abs_diff: null, max_abs_diff: null, verdict_changes: 0 },
+    model_version: null,
+    model_versions: {},
   };
 }
 
@@ -193,6 +200,8 @@ export function parseVersionStats(value: unknown, path: string): VersionStats {
       max_abs_diff: numOrNull(shadow.max_abs_diff, `${path}.shadow.max_abs_diff`),
       verdict_changes: count(shadow.verdict_changes, `${path}.shadow.verdict_changes`),
     },
+    model_version: strOrNull(v.model_version, `${path}.model_version`),
+    model_versions: Object.fromEntries(Object.entries(obj(v.model_versions ?? {}, `${path}.model_versions`)).map(([name, n]) => [name, count(n, `${path}.model_versions.${name}`)])),
   };
 }
 
@@ -229,7 +238,14 @@ export function parseSplit(value: unknown, path = "split"): Split {
     updated_at: strOrNull(s.updated_at, `${path}.updated_at`),
     updated_by: strOrNull(s.updated_by, `${path}.updated_by`),
     reason: strOrNull(s.reason, `${path}.reason`),
+    models: parseModels(s.models, `${path}.models`),
   };
+}
+
+function parseModels(value: unknown, path: string): Record<Color, string | null> {
+  if (value === undefined || value === null) return { blue: null, green: null };
+  const m = obj(value, path);
+  return { blue: strOrNull(m.blue, `${path}.blue`), green: strOrNull(m.green, `${path}.green`) };
 }
 
 function parseSplitState(value: unknown, path: string): SplitState {

@@ -40,6 +40,7 @@ export function formatSplit(split: Split): string {
   const candidate = split.candidate_percent;
   return [
     `split (revision ${split.revision}): stable ${split.stable} ${100 - candidate}%, candidate ${split.candidate} ${candidate}%, shadow ${split.shadow_percent}%`,
+    `  models: ${split.stable} (stable) ${split.models[split.stable] ?? "unknown"}, ${split.candidate} (candidate) ${split.models[split.candidate] ?? "unknown"}${split.models.blue !== null && split.models.blue === split.models.green ? " (the same model)" : ""}`,
     `  last change ${split.updated_at ?? "-"} by ${split.updated_by ?? "-"}: ${split.reason ?? "-"}`,
   ].join("\n");
 }
@@ -70,6 +71,7 @@ export function formatStats(stats: StatsSnapshot, split: Split): string {
   const colors: Color[] = [split.stable, split.candidate];
   const col = (f: (v: VersionStats) => string) => colors.map((c) => f(stats.versions[c]));
   const rows: string[][] = [
+    ["model", ...colors.map((c) => stats.versions[c].model_version ?? split.models[c] ?? "-")],
     ["requests", ...col((v) => int(v.requests))],
     ["2xx / 4xx / 5xx", ...col((v) => `${int(v.status["2xx"])} / ${int(v.status["4xx"])} / ${int(v.status["5xx"])}`)],
     ["error rate (5xx)", ...col((v) => (v.requests > 0 ? pct(v.error_rate) : "-"))],
@@ -84,6 +86,8 @@ export function formatStats(stats: StatsSnapshot, split: Split): string {
     ["verdicts", ...col(verdictShares)],
     ["shadow comparisons", ...col((v) => int(v.shadow.comparisons))],
     ["shadow mean |diff|", ...col((v) => fixed(v.shadow.mean_abs_diff, 4))],
+    ["shadow max |diff|", ...col((v) => fixed(v.shadow.max_abs_diff, 4))],
+    ["shadow verdict changes", ...col((v) => (v.shadow.comparisons > 0 ? `${int(v.shadow.verdict_changes)} (${pct(v.shadow.verdict_changes / v.shadow.comparisons, 1)})` : "-"))],
   ];
   const header = ["", ...colors.map((c) => `${c} (${role(split, c)})`)];
   return `stats over the last ${stats.window_seconds}s (${stats.source}, ${stats.generated_at}):\n${formatTable(header, rows)}`;

@@ -16,6 +16,7 @@ import { TreeExplainer } from "../../core/tree-explainer.js";
 import { encodeLabelled } from "../../model-build/src/dataset.js";
 import { trainGbdt } from "../../model-build/src/gbdt.js";
 import { exportOnnx } from "../../model-build/src/onnx-export.js";
+import { defaultModelDir } from "../../model-build/src/registry.js";
 import { generateSynthetic } from "../../model-build/src/synthetic.js";
 import { predictProbabilities, type TreeEnsemble } from "../../model-build/src/tree-model.js";
 
@@ -82,8 +83,8 @@ describe("TreeExplainer", () => {
 });
 
 describe("readOnnxTrees", () => {
-  const bytes = new Uint8Array(readFileSync(root("models/default/model.onnx")));
-  const manifest = JSON.parse(readFileSync(root("models/default/manifest.json"), "utf8"));
+  const bytes = new Uint8Array(readFileSync(`${defaultModelDir()}/model.onnx`));
+  const manifest = JSON.parse(readFileSync(`${defaultModelDir()}/manifest.json`, "utf8"));
 
   it("reads the committed model, and its trees score the parity rows as onnxruntime does", () => {
     const trees = readOnnxTrees(bytes, FEATURE_COUNT);

@@ -9,11 +9,12 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { calibrateProbability } from "../../core/calibration.js";
 import type { ModelManifest } from "../../core/manifest.js";
+import { defaultModelDir } from "../../model-build/src/registry.js";
 import { runOrtNode, type OrtFixture } from "../../worker/scripts/make-ort-fixture.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const manifest = JSON.parse(readFileSync(`${root}models/default/manifest.json`, "utf8")) as ModelManifest;
-const onnx = new Uint8Array(readFileSync(`${root}models/default/${manifest.onnx.file}`));
+const manifest = JSON.parse(readFileSync(`${defaultModelDir()}/manifest.json`, "utf8")) as ModelManifest;
+const onnx = new Uint8Array(readFileSync(`${defaultModelDir()}/${manifest.onnx.file}`));
 const fixture = JSON.parse(readFileSync(`${root}test/worker/fixtures/ort-parity.json`, "utf8")) as OrtFixture;
 const stale = "the fixture is stale: run `npm run worker:fixture` after changing the model";
 

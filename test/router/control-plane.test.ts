@@ -39,7 +39,10 @@ describe("the split", () => {
 
     const next = await router.adminJson("PUT", "/admin/split", { candidate_percent: 25, shadow_percent: 10, reason: "canary step", updated_by: "alice" });
     expect(next).toMatchObject({ candidate_percent: 25, shadow_percent: 10, revision: 2, updated_by: "alice", reason: "canary step" });
-    expect(await router.adminJson("GET", "/admin/split")).toEqual(next);
+    // GET adds what each colour serves, read live from its /health (the split itself stores no model).
+    const served = ((await (await router.fetch("/health")).json()) as { model: { version: string } }).model.version;
+    expect(served).toMatch(/^[0-9a-f]{12}$/);
+    expect(await router.adminJson("GET", "/admin/split")).toEqual({ ...next, models: { blue: served, green: served } });
   });
 
   it("answers 409 when expected_revision is stale, and changes nothing", async () => {

@@ -160,6 +160,12 @@ describe("/metrics", () => {
     expect(metricValue(text, "flash_split_revision")).toBe(2);
     expect(metricValue(text, 'flash_split_info{stable="blue",candidate="green"}')).toBe(1);
     expect(metricValue(text, 'flash_prediction_mean{version="blue"}')).toBeCloseTo(stats.versions.blue.predictions.mean, 9);
+    // Which model produced the figures: from the answers' X-Flash-Model-Version, and each colour's /health.
+    const model = stats.split.models.blue as string;
+    expect(model).toMatch(/^[0-9a-f]{12}$/);
+    expect(stats.versions.blue.model_version).toBe(model);
+    expect(stats.versions.blue.model_versions).toEqual({ [model]: stats.versions.blue.status["2xx"] });
+    expect(metricValue(text, `flash_model_info{version="blue",model_version="${model}"}`)).toBe(1);
   });
 });
 

@@ -14,9 +14,8 @@ import type { ModelManifest } from "../../core/manifest.js";
 import { parseStartup } from "../../core/requests.js";
 import { buildPredictionCacheKey } from "../../worker/src/cache/index.js";
 import type { ModelBundle } from "../../worker/src/model/model-service.js";
-import manifest from "../../models/default/manifest.json";
 import { sharedUpstashEnv, startPrivateRedis, type PrivateRedis } from "../support/redis-control.js";
-import { BASE, StubModel, committedBundle, createTestApp, fetchDirect, readJson, withAuth } from "./api-helpers.js";
+import { BASE, StubModel, committedBundle, createTestApp, fetchDirect, readJson, withAuth, defaultManifest as manifest } from "./api-helpers.js";
 
 const PER_REQUEST = ["prediction_id", "timestamp", "processing_time_ms", "cache"] as const;
 /** Generous per-call budget: this machine is shared and loaded; the 50 ms default is tested in cache-upstash.test.ts. */

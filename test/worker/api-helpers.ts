@@ -15,10 +15,8 @@ import type { Model } from "../../core/predict.js";
 import { FEATURE_COUNT } from "../../core/schema.js";
 import { createApp } from "../../worker/src/app.js";
 import { MemoryPredictionCache, type CachedPrediction, type PredictionCache } from "../../worker/src/cache/index.js";
-import worker from "../../worker/src/index.js";
-import onnx from "../../models/default/model.onnx";
-import card from "../../models/default/MODEL_CARD.md";
-import manifest from "../../models/default/manifest.json";
+import type { ModelManifest } from "../../core/manifest.js";
+import worker, { model as defaultModel } from "../../models/default.js";
 import { ModelService, type CreateModel, type ModelBundle } from "../../worker/src/model/model-service.js";
 
 export const BASE = "https://flash.test";
@@ -79,7 +77,11 @@ export async function fetchDirect(request: Request, vars: Readonly<Record<string
 }
 
 /** The committed model's files, without loading onnxruntime (tests with stand-in models stay fast). */
-export const committedBundle: ModelBundle = { onnx, manifest, card };
+/** The default model's files (models/default.ts points at its version), as the Worker bundles them. */
+export const committedBundle: ModelBundle = defaultModel;
+
+/** The default model's manifest, typed. */
+export const defaultManifest = defaultModel.manifest as ModelManifest;
 
 /** A stand-in model: every row gets `probability` (or what `score` says), and calls are counted. */
 export class StubModel implements Model {

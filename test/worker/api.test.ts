@@ -8,9 +8,8 @@ import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { FEATURES, PILLARS } from "../../core/schema.js";
 import { VERDICT_BANDS } from "../../core/verdict.js";
-import { createOrtModel } from "../../worker/src/model/bundled.js";
-import manifest from "../../models/default/manifest.json";
-import { AUTH, BASE, createTestApp, fetchApi, postJson, readJson } from "./api-helpers.js";
+import { createOrtModel } from "../../worker/src/model/ort-model.js";
+import { AUTH, BASE, createTestApp, fetchApi, postJson, readJson, defaultManifest as manifest } from "./api-helpers.js";
 
 const V1_CASE = { total_capital_raised_usd: 1000000, funding_stage: "seed" };
 

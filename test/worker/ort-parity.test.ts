@@ -10,10 +10,9 @@ import { describe, expect, it } from "vitest";
 import { encodeFeaturesInto } from "../../core/encoding.js";
 import { FEATURES, FEATURE_COUNT, PILLARS } from "../../core/schema.js";
 import { findVerdict } from "../../core/verdict.js";
-import manifest from "../../models/default/manifest.json";
-import { createOrtModel } from "../../worker/src/model/bundled.js";
+import { createOrtModel } from "../../worker/src/model/ort-model.js";
 import fixture from "./fixtures/ort-parity.json";
-import { committedBundle, createTestApp, postDirect, postJson, readJson } from "./api-helpers.js";
+import { committedBundle, createTestApp, postDirect, postJson, readJson, defaultManifest as manifest } from "./api-helpers.js";
 
 const rows = fixture.rows as { source: string; label: string; features: Record<string, number | string | boolean>; raw: number; calibrated: number }[];
 

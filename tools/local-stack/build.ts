@@ -5,7 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { ModuleRuleType, WorkerOptions } from "miniflare";
@@ -23,12 +23,21 @@ export interface BuildWorkerOptions {
   readonly outDir: string;
   /** wrangler environment (`--env`). */
   readonly env?: string;
+  /**
+   * The entry module instead of the config's `main` (wrangler's positional script), relative to
+   * the repository: how a build picks a model version (models/<version>/entry.ts).
+   */
+  readonly entry?: string;
+  /** Extra `--var NAME:value` pairs, as `wrangler deploy --var` takes them. */
+  readonly vars?: Readonly<Record<string, string>>;
   readonly log?: (message: string) => void;
 }
 
 export interface BuiltWorker {
   readonly configPath: string;
   readonly outDir: string;
+  /** The bundled entry script in outDir (wrangler names it after the entry module). */
+  readonly scriptPath: string;
   /** Miniflare options for the bundle: script, modules, compatibility, bindings from the config. */
   readonly options: WorkerOptions;
 }
@@ -46,6 +55,8 @@ export async function buildWorker(options: BuildWorkerOptions): Promise<BuiltWor
   const wrangler = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
   const args = [wrangler, "deploy", "--dry-run", "--outdir", outDir, "-c", configPath];
   if (options.env) args.push("--env", options.env);
+  for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
+  if (options.entry) args.push(options.entry);
   const started = Date.now();
   try {
     await run(process.execPath, args, { cwd: REPO_ROOT, env: localWranglerEnv(), maxBuffer: 16 * 1024 * 1024 });
@@ -53,17 +64,20 @@ export async function buildWorker(options: BuildWorkerOptions): Promise<BuiltWor
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`building ${options.configPath} failed (wrangler deploy --dry-run):\n${e.stderr || e.stdout || e.message}`);
   }
-  const scriptPath = join(outDir, "index.js");
-  if (!existsSync(scriptPath)) throw new Error(`wrangler wrote no ${scriptPath}`);
-  options.log?.(`built ${options.configPath}${options.env ? ` (env ${options.env})` : ""} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-
   const fromConfig = unstable_getMiniflareWorkerOptions(configPath, options.env);
+  // wrangler names the bundle after its entry module (worker/src/index.ts -> index.js).
+  const main = options.entry ?? fromConfig.main ?? "index.ts";
+  const scriptPath = join(outDir, `${basename(main).replace(/\.[cm]?[jt]sx?$/, "")}.js`);
+  if (!existsSync(scriptPath)) throw new Error(`wrangler wrote no ${scriptPath}`);
+  options.log?.(`built ${options.configPath}${options.env ? ` (env ${options.env})` : ""}${options.entry ? ` from ${options.entry}` : ""} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
   const { modulesRules, ...base } = fromConfig.workerOptions;
   // List the modules explicitly: Miniflare cannot follow the bundle's dynamic import()s itself.
-  const modules = listModules(outDir, (modulesRules ?? []).map((r) => ({ type: r.type, include: r.include })));
+  const modules = listModules(outDir, scriptPath, (modulesRules ?? []).map((r) => ({ type: r.type, include: r.include })));
   return {
     configPath,
     outDir,
+    scriptPath,
     options: { ...(base as WorkerOptions), modulesRoot: outDir, modules } as WorkerOptions,
   };
 }
@@ -95,11 +109,11 @@ function moduleType(file: string, rules: readonly Rule[]): ModuleRuleType | null
   return DEFAULT_TYPES[ext] ?? null;
 }
 
-function listModules(outDir: string, rules: readonly Rule[]): Array<{ type: ModuleRuleType; path: string }> {
+function listModules(outDir: string, scriptPath: string, rules: readonly Rule[]): Array<{ type: ModuleRuleType; path: string }> {
   const files = readdirSync(outDir).filter((f) => f !== "README.md" && !f.endsWith(".map"));
-  const modules: Array<{ type: ModuleRuleType; path: string }> = [{ type: "ESModule", path: join(outDir, "index.js") }];
+  const modules: Array<{ type: ModuleRuleType; path: string }> = [{ type: "ESModule", path: scriptPath }];
   for (const file of files) {
-    if (file === "index.js") continue;
+    if (join(outDir, file) === scriptPath) continue;
     const type = moduleType(file, rules);
     if (type === null) throw new Error(`no module rule for ${file} in ${outDir}: add one to the wrangler config`);
     modules.push({ type, path: join(outDir, file) });

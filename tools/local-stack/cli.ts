@@ -3,18 +3,23 @@
  * until Ctrl-C. See --help.
  */
 import { parseArgs } from "node:util";
+import { RegistryError } from "../../model-build/src/registry.js";
 import { readDevVarsFile } from "./build.js";
 import { DEFAULT_PORT, startLocalStack, type FaultOptions, type LocalStack } from "./stack.js";
 
 const HELP = `Usage: npm start -- [options]
 
 Starts the local FLASH stack on workerd: the router on http://localhost:${DEFAULT_PORT} in front of
-the blue and green API deployments (both serving the bundled model), and Redis behind the Upstash
+the blue and green API deployments (each serving a model version from models/: the default model
+on both unless --blue-model / --green-model say otherwise), and Redis behind the Upstash
 REST bridge when redis-server is installed (else the API's embedded cache). Ctrl-C stops it all.
 
 Options:
   --port <n>                        router port (default ${DEFAULT_PORT}; blue and green get port+34 and port+35)
   --host <addr>                     interface to listen on (default 127.0.0.1)
+  --blue-model <version>            the model blue serves: a version in models/ (\`npm run models -- list\`),
+                                    a unique prefix of one, or "default" (default: default)
+  --green-model <version>           the same for green
   --green-error-rate <0..1>         green answers this share of /predict with 500
   --green-latency-ms <ms>           green adds this delay to every /predict
   --green-constant-probability <p>  green predicts p for everything
@@ -25,11 +30,13 @@ Options:
   -h, --help                        this help
 
 The same settings as environment variables: FLASH_GREEN_ERROR_RATE, FLASH_GREEN_LATENCY_MS,
-FLASH_GREEN_CONSTANT_PROBABILITY (and FLASH_BLUE_...), FLASH_STACK_PORT, FLASH_REDIS.
+FLASH_GREEN_CONSTANT_PROBABILITY (and FLASH_BLUE_...), FLASH_BLUE_MODEL, FLASH_GREEN_MODEL,
+FLASH_STACK_PORT, FLASH_REDIS.
 
 Examples:
   npm start
   npm start -- --green-error-rate 0.05        # a misbehaving green for a rollback demo
+  npm start -- --green-model 3f9c2a1b7d4e     # green serves a new model next to the default
   curl -H "Authorization: Bearer $FLASH_DEV_API_KEY" -H 'content-type: application/json' \\
        -d '{"total_capital_raised_usd": 1000000, "funding_stage": "seed"}' http://localhost:${DEFAULT_PORT}/predict
 `;
@@ -79,6 +86,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       options: {
         port: { type: "string" },
         host: { type: "string", default: "127.0.0.1" },
+        "blue-model": { type: "string" },
+        "green-model": { type: "string" },
         "green-error-rate": fault,
         "green-latency-ms": fault,
         "green-constant-probability": fault,
@@ -107,6 +116,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (redis !== "auto" && redis !== "on" && redis !== "off") throw new UsageError(`--redis must be auto, on or off, got ${JSON.stringify(redis)}`);
     const blueFaults = faults(values, "blue");
     const greenFaults = faults(values, "green");
+    const blueModel = values["blue-model"] ?? process.env.FLASH_BLUE_MODEL;
+    const greenModel = values["green-model"] ?? process.env.FLASH_GREEN_MODEL;
     const started = Date.now();
     stack = await startLocalStack({
       port,
@@ -114,6 +125,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       redis,
       blueFaults,
       greenFaults,
+      ...(blueModel ? { blueModel } : {}),
+      ...(greenModel ? { greenModel } : {}),
       requestLogs: !values.quiet,
       ...(values.persist ? { persistDir: ".wrangler/local-stack-state" } : {}),
       log: (m) => process.stderr.write(`  ${m}\n`),
@@ -123,8 +136,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         "",
         `FLASH local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
         `  router   ${stack.routerUrl}   (POST /predict, /admin/*, /metrics, /router/health)`,
-        `  blue     ${stack.blueUrl}   ${describeFaults(blueFaults)}`,
-        `  green    ${stack.greenUrl}   ${describeFaults(greenFaults)}`,
+        `  blue     ${stack.blueUrl}   model ${stack.models.blue}, ${describeFaults(blueFaults)}`,
+        `  green    ${stack.greenUrl}   model ${stack.models.green}, ${describeFaults(greenFaults)}`,
         `  cache    ${stack.cache === "redis" ? `Redis (redis-server behind the Upstash bridge at ${stack.redisUrl})` : "embedded in-isolate cache (no Redis)"}`,
         `  API key  ${shown("FLASH_DEV_API_KEY", stack.devApiKey)}   (Authorization: Bearer ...)`,
         `  admin    ${shown("ADMIN_TOKEN", stack.adminToken)}   (Authorization: Bearer ... on /admin and /metrics)`,
@@ -134,7 +147,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     );
   } catch (error) {
     process.stderr.write(`npm start failed: ${(error as Error).message}\n`);
-    return error instanceof UsageError ? 2 : 1;
+    return error instanceof UsageError || error instanceof RegistryError ? 2 : 1;
   }
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -1,13 +1,15 @@
 /**
  * The whole FLASH stack on this machine, on workerd through Miniflare's API: the router on
  * http://localhost:8787 in front of the blue and green API deployments (each also reachable
- * directly), both serving the bundled model, and Redis (redis-server behind the Upstash REST
+ * directly), each serving a model version from the registry (models/<version>/; the default
+ * model on both unless told otherwise), and Redis (redis-server behind the Upstash REST
  * bridge) when it is installed. `npm start` is the CLI around it (cli.ts); tests, benchmarks and
  * the rollout scripts' end-to-end tests call startLocalStack() themselves.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Log, LogLevel, Miniflare, type WorkerOptions } from "miniflare";
+import { modelEntryPath, readDefaultModelVersion, resolveModelVersion } from "../../model-build/src/registry.js";
 import { findRedisServer } from "../upstash-bridge/redis-server.js";
 import { startRedisStack, type RedisStack } from "../upstash-bridge/stack.js";
 import { REPO_ROOT, buildWorker, readLocalSecrets, type BuiltWorker } from "./build.js";
@@ -33,6 +35,11 @@ export interface LocalStackOptions {
   readonly greenPort?: number;
   readonly blueFaults?: FaultOptions;
   readonly greenFaults?: FaultOptions;
+  /** The model version each colour serves ("default", a version, or a unique prefix); default: the default model. */
+  readonly blueModel?: string;
+  readonly greenModel?: string;
+  /** The registry --blue-model/--green-model are taken from (default: the repository's models/; tests build their own). */
+  readonly modelsDir?: string;
   /** "auto" (default): Redis when redis-server is installed, else the API's embedded cache. */
   readonly redis?: "auto" | "on" | "off";
   /** Extra router vars (SPLIT_CACHE_MS, FALLBACK_ENABLED, UPSTREAM_TIMEOUT_MS, ...). */
@@ -56,6 +63,8 @@ export interface LocalStack {
   /** The API key both deployments accept (FLASH_DEV_API_KEY). */
   readonly devApiKey: string;
   readonly cache: "redis" | "embedded";
+  /** The model version each colour serves. */
+  readonly models: Readonly<Record<Color, string>>;
   /** The Upstash REST URL when Redis is in use. */
   readonly redisUrl: string | null;
   readonly miniflare: Miniflare;
@@ -158,6 +167,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const bluePort = options.bluePort ?? (port === 0 ? 0 : port + 34);
   const greenPort = options.greenPort ?? (port === 0 ? 0 : port + 35);
 
+  // A colour without a model serves the repository's default; a named one comes from options.modelsDir.
+  const pick = (ref: string | undefined) =>
+    ref === undefined ? { version: readDefaultModelVersion(), entry: modelEntryPath(readDefaultModelVersion()) } : { version: resolveModelVersion(ref, options.modelsDir), entry: "" };
+  const chosen = { blue: pick(options.blueModel), green: pick(options.greenModel) };
+  for (const c of [chosen.blue, chosen.green]) if (c.entry === "") c.entry = modelEntryPath(c.version, options.modelsDir);
+  const models: Record<Color, string> = { blue: chosen.blue.version, green: chosen.green.version };
+
   // Each stack builds into its own directory: tests and `npm start` may run at the same time.
   mkdirSync(join(REPO_ROOT, ".wrangler"), { recursive: true });
   const buildRoot = mkdtempSync(join(REPO_ROOT, ".wrangler", "local-stack-"));
@@ -166,10 +182,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let miniflare: Miniflare | undefined;
   try {
     log("building the router and the API with wrangler (deploy --dry-run)...");
-    const [router, api] = await Promise.all([
+    // One API build per entry: a build bundles exactly one model.
+    const entries = [...new Set([chosen.blue.entry, chosen.green.entry])];
+    const [router, ...apis] = await Promise.all([
       buildWorker({ configPath: "router/wrangler.toml", outDir: outDir("router"), log }),
-      buildWorker({ configPath: "wrangler.toml", outDir: outDir("api"), log }),
+      ...entries.map((entry, i) => buildWorker({ configPath: "wrangler.toml", outDir: outDir(`api-${i}`), entry, log })),
     ]);
+    const apiFor = (color: Color): BuiltWorker => apis[entries.indexOf(chosen[color].entry)]!;
     redis = await startRedis(options.redis ?? "auto", log);
 
     const secrets = readLocalSecrets();
@@ -178,8 +197,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (!adminToken) log("warning: no ADMIN_TOKEN in .dev.vars or .dev.vars.example: the admin API will answer 503");
     const apiVars = { ...(redis ? { UPSTASH_REDIS_REST_URL: redis.url, UPSTASH_REDIS_REST_TOKEN: redis.token } : {}), ...options.apiVars };
     const routerWorker = routerWorkerOptions(router, { secrets, requestLogs: options.requestLogs ?? false, vars: options.routerVars });
-    const blue = apiWorkerOptions(api, "blue", { secrets, vars: apiVars, faults: options.blueFaults, directSocket: { host, port: bluePort } });
-    const green = apiWorkerOptions(api, "green", { secrets, vars: apiVars, faults: options.greenFaults, directSocket: { host, port: greenPort } });
+    // FLASH_MODEL_VERSION pins each colour as wrangler.toml does in production: a wrong bundle answers 503.
+    const blue = apiWorkerOptions(apiFor("blue"), "blue", { secrets, vars: { FLASH_MODEL_VERSION: models.blue, ...apiVars }, faults: options.blueFaults, directSocket: { host, port: bluePort } });
+    const green = apiWorkerOptions(apiFor("green"), "green", { secrets, vars: { FLASH_MODEL_VERSION: models.green, ...apiVars }, faults: options.greenFaults, directSocket: { host, port: greenPort } });
 
     miniflare = new Miniflare({
       host,
@@ -205,6 +225,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       adminToken,
       devApiKey,
       cache: redis ? "redis" : "embedded",
+      models,
       redisUrl: redis?.url ?? null,
       miniflare: mf,
       async stop() {

@@ -10,7 +10,7 @@
  * model-build made it (same generator, seed and split), and the data fingerprint is checked
  * against the manifest, so the rows are the model card's test rows and not look-alikes.
  *
- * Usage: npm run worker:fixture [-- --model-dir models/default] [--out <file>] [--per-bin 20]
+ * Usage: npm run worker:fixture [-- --model-dir models/<version>] [--out <file>] [--per-bin 20]
  */
 
 import { readFile, writeFile } from "node:fs/promises";
@@ -24,6 +24,7 @@ import { FEATURES, FEATURE_COUNT } from "../../core/schema.js";
 import { encodeLabelled, fingerprintDataset } from "../../model-build/src/dataset.js";
 import { evaluatePredictions } from "../../model-build/src/metrics.js";
 import { deriveSeed } from "../../model-build/src/random.js";
+import { defaultModelDir } from "../../model-build/src/registry.js";
 import { splitStratified } from "../../model-build/src/split.js";
 import { generateSynthetic } from "../../model-build/src/synthetic.js";
 
@@ -193,7 +194,7 @@ Writes ${DEFAULT_FIXTURE_PATH}: startups with onnxruntime-node's probabilities f
 committed model. Run it after every model change (a node test fails while the fixture is stale).
 
 Options:
-  --model-dir <dir>  the model to use (default: models/default)
+  --model-dir <dir>  the model to use (default: the default model, models/default.ts)
   --out <file>       where to write (default: ${DEFAULT_FIXTURE_PATH})
   --per-bin <n>      test rows per reliability bin (default: 20)
   --dry-run          build and check, but do not write
@@ -203,7 +204,7 @@ Options:
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      "model-dir": { type: "string", default: "models/default" },
+      "model-dir": { type: "string" },
       out: { type: "string", default: DEFAULT_FIXTURE_PATH },
       "per-bin": { type: "string", default: "20" },
       "dry-run": { type: "boolean", default: false },
@@ -216,7 +217,7 @@ async function main(): Promise<void> {
   }
   const perBin = Number(values["per-bin"]);
   if (!Number.isInteger(perBin) || perBin < 1) throw new Error(`--per-bin must be a positive integer, got ${values["per-bin"]}`);
-  const fixture = await buildOrtFixture({ modelDir: values["model-dir"]!, perBin, log: (line) => console.log(line) });
+  const fixture = await buildOrtFixture({ modelDir: values["model-dir"] ?? defaultModelDir(), perBin, log: (line) => console.log(line) });
   if (values["dry-run"]) {
     console.log(`dry run: ${fixture.rows.length} rows, not written`);
     return;

@@ -12,7 +12,7 @@ export function exampleSnapshot(): MetricsSnapshot {
   recordRequest(green, { status: 200, latencyMs: 0.3, cache: "bypass", probability: 0.97, verdict: "strong_pass", fellBack: false });
   recordShadow(green, { absDiff: 0.02, verdictChanged: true });
   const split = { ...initialSplit(new Date("2026-01-01T00:00:00Z")).split, candidate_percent: 25, revision: 4 };
-  return { totals: { blue, green }, recent: { blue, green: emptyAggregate() }, split, up: { blue: true, green: false } };
+  return { totals: { blue, green }, recent: { blue, green: emptyAggregate() }, split, up: { blue: true, green: false }, models: { blue: "a778a0a4d58a", green: null } };
 }
 
 function value(text: string, series: string): number {
@@ -23,6 +23,11 @@ function value(text: string, series: string): number {
 
 describe("Prometheus rendering", () => {
   const text = renderPrometheus(exampleSnapshot());
+
+  it("names each colour's model version in flash_model_info, and leaves out an unknown one", () => {
+    expect(value(text, 'flash_model_info{version="blue",model_version="a778a0a4d58a"}')).toBe(1);
+    expect(text).not.toMatch(/flash_model_info\{version="green"/);
+  });
 
   it("exports every metric name of the contract with HELP and TYPE", () => {
     for (const [name, type] of [

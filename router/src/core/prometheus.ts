@@ -16,6 +16,8 @@ export interface MetricsSnapshot {
   readonly split: Split;
   /** Whether each version's /health answered ok at the last check (null: not checked). */
   readonly up: Readonly<Record<Color, boolean | null>>;
+  /** The model version each version's /health reported at that check (null: unknown). */
+  readonly models?: Readonly<Record<Color, string | null>>;
 }
 
 /** Latency `le` bounds published, in ms: the anchors up to 60 s (all exact edges of the fine bins). */
@@ -147,6 +149,11 @@ export function renderPrometheus(snapshot: MetricsSnapshot): string {
   gauge("flash_split_revision", "Revision of the traffic split.", split.revision);
   gauge("flash_split_info", "Which colour is stable and which is the candidate (always 1).", 1, { stable: split.stable, candidate: split.candidate });
   perVersion("flash_up", "gauge", "1 when the version's /health answered ok at the last check.", (v) => (up[v] ? 1 : 0));
+  page.family("flash_model_info", "gauge", "The model version each version serves, from its /health (always 1; absent when unknown).");
+  for (const version of COLORS) {
+    const model = snapshot.models?.[version];
+    if (model) page.sample("flash_model_info", { version, model_version: model }, 1);
+  }
 
   return page.text();
 }

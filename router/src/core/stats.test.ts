@@ -5,6 +5,7 @@ import {
   emptyAggregate,
   meanAndStd,
   parseCacheHeader,
+  parseModelVersionHeader,
   parseProbabilityHeader,
   parseVerdictHeader,
   recordRequest,
@@ -23,6 +24,30 @@ const sample = (over: Partial<RequestSample> = {}): RequestSample => ({
   verdict: "conditional_pass",
   fellBack: false,
   ...over,
+});
+
+describe("model versions", () => {
+  it("counts answers per model version across buckets, and names the one behind most of them", () => {
+    const a = emptyAggregate();
+    const b = emptyAggregate();
+    for (let i = 0; i < 3; i++) recordRequest(a, sample({ modelVersion: "aaaaaaaaaaaa" }));
+    for (let i = 0; i < 5; i++) recordRequest(b, sample({ modelVersion: "bbbbbbbbbbbb" }));
+    recordRequest(b, sample({ modelVersion: null, status: 503 }));
+    // An aggregate stored before model versions were recorded has no `models` at all.
+    const old = emptyAggregate();
+    delete old.models;
+    recordRequest(old, sample());
+    const stats = toVersionStats(sumAggregates([a, b, old]));
+    expect(stats.model_versions).toEqual({ aaaaaaaaaaaa: 3, bbbbbbbbbbbb: 5 });
+    expect(stats.model_version).toBe("bbbbbbbbbbbb");
+    expect(toVersionStats(emptyAggregate())).toMatchObject({ model_version: null, model_versions: {} });
+  });
+
+  it("takes only registry-shaped versions from the header, so a header cannot mint label values", () => {
+    expect(parseModelVersionHeader(" a778a0a4d58a ")).toBe("a778a0a4d58a");
+    expect(parseModelVersionHeader("v2.rc-1")).toBe("v2.rc-1");
+    for (const bad of [null, "", "A778", 'x"}', "a".repeat(65), "../x"]) expect(parseModelVersionHeader(bad)).toBeNull();
+  });
 });
 
 describe("stats arithmetic", () => {

@@ -34,6 +34,11 @@ export interface VersionAggregate {
   verdicts: Record<string, number>;
   /** Comparisons where this version was the shadowed candidate. */
   shadow: { comparisons: number; sum_abs_diff: number; max_abs_diff: number; verdict_changes: number; counts: number[] };
+  /**
+   * Answers per model version (the API's X-Flash-Model-Version): which model produced these
+   * figures. Absent in aggregates stored before it existed.
+   */
+  models?: Record<string, number>;
 }
 
 /** One answer seen by the router. */
@@ -43,6 +48,8 @@ export interface RequestSample {
   readonly cache: CacheResult | null;
   readonly probability: number | null;
   readonly verdict: string | null;
+  /** The model version that answered (X-Flash-Model-Version), null when the answer had none. */
+  readonly modelVersion?: string | null;
   /** True when this version failed and the request was retried on the other one. */
   readonly fellBack: boolean;
 }
@@ -62,6 +69,7 @@ export function emptyAggregate(): VersionAggregate {
     predictions: { counts: emptyCounts(PREDICTION_EDGES), count: 0, sum: 0, sum_sq: 0 },
     verdicts: {},
     shadow: { comparisons: 0, sum_abs_diff: 0, max_abs_diff: 0, verdict_changes: 0, counts: emptyCounts(SHADOW_DIFF_EDGES) },
+    models: {},
   };
 }
 
@@ -91,6 +99,12 @@ export function parseProbabilityHeader(value: string | null): number | null {
   return Number.isFinite(p) && p >= 0 && p <= 1 ? p : null;
 }
 
+/** A model version as the registry names them (models/<version>/); anything else is ignored, so a header cannot mint label values. */
+export function parseModelVersionHeader(value: string | null): string | null {
+  const v = value?.trim() ?? "";
+  return /^[a-z0-9][a-z0-9._-]{0,63}$/.test(v) ? v : null;
+}
+
 /** Known verdicts pass; anything else is "other", so a bad header cannot mint label values. */
 export function parseVerdictHeader(value: string | null): string | null {
   if (value === null || value.trim() === "") return null;
@@ -114,6 +128,10 @@ export function recordRequest(agg: VersionAggregate, sample: RequestSample): voi
     agg.predictions.sum_sq += p * p;
   }
   if (sample.verdict !== null) agg.verdicts[sample.verdict] = (agg.verdicts[sample.verdict] ?? 0) + 1;
+  if (sample.modelVersion) {
+    const models = (agg.models ??= {});
+    models[sample.modelVersion] = (models[sample.modelVersion] ?? 0) + 1;
+  }
 }
 
 export function recordShadow(agg: VersionAggregate, sample: ShadowSample): void {
@@ -143,6 +161,10 @@ export function mergeAggregate(into: VersionAggregate, from: VersionAggregate): 
   into.shadow.max_abs_diff = Math.max(into.shadow.max_abs_diff, from.shadow.max_abs_diff);
   into.shadow.verdict_changes += from.shadow.verdict_changes;
   addCounts(into.shadow.counts, from.shadow.counts);
+  for (const [version, n] of Object.entries(from.models ?? {})) {
+    const models = (into.models ??= {});
+    models[version] = (models[version] ?? 0) + n;
+  }
 }
 
 export function sumAggregates(aggs: Iterable<VersionAggregate>): VersionAggregate {
@@ -175,6 +197,19 @@ export interface VersionStats {
   predictions: { count: number; mean: number | null; std: number | null; histogram: HistogramJson };
   verdicts: Record<string, number>;
   shadow: { comparisons: number; mean_abs_diff: number | null; max_abs_diff: number; verdict_changes: number };
+  /** The model version behind most of the window's answers (null without answers that named one). */
+  model_version: string | null;
+  /** Answers per model version in the window (two when the colour was redeployed inside it). */
+  model_versions: Record<string, number>;
+}
+
+/** The version with the most answers; ties go to the later name, so the choice is stable. */
+function mainModelVersion(models: Readonly<Record<string, number>>): string | null {
+  let best: string | null = null;
+  for (const [version, n] of Object.entries(models)) {
+    if (best === null || n > models[best]! || (n === models[best]! && version > best)) best = version;
+  }
+  return best;
 }
 
 function histogramJson(edges: Edges, counts: readonly number[]): HistogramJson {
@@ -217,6 +252,8 @@ export function toVersionStats(agg: VersionAggregate): VersionStats {
       max_abs_diff: tidy(agg.shadow.max_abs_diff)!,
       verdict_changes: agg.shadow.verdict_changes,
     },
+    model_version: mainModelVersion(agg.models ?? {}),
+    model_versions: { ...(agg.models ?? {}) },
   };
 }
 

@@ -11,6 +11,7 @@ import { MAX_WINDOW_SECONDS } from "../durable/version-metrics";
 import { splitControl, versionMetrics } from "../durable/stubs";
 import { RequestError, errorBody } from "../errors";
 import { flushMetrics } from "../metrics/flush";
+import { probeBoth } from "../upstream";
 import type { AppEnv } from "../types";
 
 export const DEFAULT_WINDOW_SECONDS = 300;
@@ -67,10 +68,14 @@ function changed(c: Context<AppEnv>, result: ChangeResult): Response {
   return c.json(result.record.split);
 }
 
+/** How long the admin reads wait for each colour's /health to learn the model it serves. */
+const MODEL_PROBE_TIMEOUT_MS = 1000;
+
 adminRoutes.get("/split", async (c) => {
-  const split = await splitControl(c.env).getSplit();
+  const [split, health] = await Promise.all([splitControl(c.env).getSplit(), probeBoth(c.env, MODEL_PROBE_TIMEOUT_MS)]);
   c.var.runtime.split.set(split);
-  return c.json(split);
+  // `models` is read live from each colour, not stored: a redeploy changes it without a split change.
+  return c.json({ ...split, models: { blue: health.blue.model_version, green: health.green.model_version } });
 });
 
 adminRoutes.put("/split", async (c) => {
@@ -113,16 +118,17 @@ adminRoutes.get("/stats", async (c) => {
   const windowSeconds = parseWindow(c.req.query("window"));
   // This isolate's own recent requests count too, not only what earlier flushes delivered.
   await flushMetrics(c.var.runtime, c.env);
-  const [blue, green, split] = await Promise.all([
+  const [blue, green, split, health] = await Promise.all([
     versionMetrics(c.env, "blue").read(windowSeconds),
     versionMetrics(c.env, "green").read(windowSeconds),
     splitControl(c.env).getSplit(),
+    probeBoth(c.env, MODEL_PROBE_TIMEOUT_MS),
   ]);
   const readings = { blue, green };
   return c.json({
     window_seconds: windowSeconds,
     generated_at: new Date().toISOString(),
     versions: Object.fromEntries(COLORS.map((color) => [color, toVersionStats(readings[color].window)])),
-    split,
+    split: { ...split, models: { blue: health.blue.model_version, green: health.green.model_version } },
   });
 });

@@ -11,7 +11,7 @@ import { splitControl, versionMetrics } from "../durable/stubs";
 import { RequestError } from "../errors";
 import { flushMetrics } from "../metrics/flush";
 import type { AppEnv } from "../types";
-import { checkHealth } from "../upstream";
+import { probeBoth } from "../upstream";
 
 const RECENT_SECONDS = 300;
 const HEALTH_TIMEOUT_MS = 1000;
@@ -32,18 +32,18 @@ metricsRoutes.get("/metrics", async (c) => {
     });
   }
   await flushMetrics(c.var.runtime, c.env);
-  const [blue, green, split, blueUp, greenUp] = await Promise.all([
+  const [blue, green, split, health] = await Promise.all([
     versionMetrics(c.env, "blue").read(RECENT_SECONDS),
     versionMetrics(c.env, "green").read(RECENT_SECONDS),
     splitControl(c.env).getSplit(),
-    checkHealth(c.env, "blue", HEALTH_TIMEOUT_MS),
-    checkHealth(c.env, "green", HEALTH_TIMEOUT_MS),
+    probeBoth(c.env, HEALTH_TIMEOUT_MS),
   ]);
   const body = renderPrometheus({
     totals: { blue: blue.totals, green: green.totals },
     recent: { blue: blue.window, green: green.window },
     split,
-    up: { blue: blueUp, green: greenUp },
+    up: { blue: health.blue.up, green: health.green.up },
+    models: { blue: health.blue.model_version, green: health.green.model_version },
   });
   return c.body(body, 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE });
 });

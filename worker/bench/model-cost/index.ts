@@ -27,7 +27,9 @@ import { readOnnxTrees } from "../../../core/onnx-trees.js";
 import { FEATURE_COUNT } from "../../../core/schema.js";
 import { TreeExplainer } from "../../../core/tree-explainer.js";
 import { OrtModel, createOrtSession } from "../../../worker/src/model/ort-model.js";
-import onnx from "../../../models/default/model.onnx";
+import { model } from "../../../models/default.js";
+
+const { onnx } = model;
 
 let ortModel: OrtModel | undefined;
 // Read once: the evaluator and the explainer walk the same trees of the same bytes.

@@ -58,6 +58,11 @@ function instantiatePrecompiled(original: typeof WebAssembly.instantiate) {
   };
 }
 
+/** A `Model` on a new onnxruntime session for these ONNX bytes. */
+export async function createOrtModel(bytes: Uint8Array): Promise<OrtModel> {
+  return new OrtModel(await createOrtSession(bytes));
+}
+
 /** The `Model` the prediction core uses, backed by one ORT session. */
 export class OrtModel implements Model {
   constructor(private readonly session: ort.InferenceSession) {}
