@@ -23,6 +23,8 @@ Options:
   --seed <S>              seed for the data generator, splits and training (default: 42)
   --out <dir>             write the model here instead of the registry (default: models/<version>,
                           which \`npm run deploy -- --model <version>\` can deploy)
+  --shuffle-labels        train on the labels in a random order: a model with no signal (it predicts
+                          about the base rate for everyone), to rehearse a canary's rollback
   --set-default           point models/default.ts (what \`npm start\` and the tests serve) at it
   --max-bad-share <x>     with --data, fail when more than this share of rows is bad (default: 0.01)
   --name <name>           model name in the manifest (default: flash-default)
@@ -71,6 +73,7 @@ export function parseCliArgs(argv: readonly string[]): (RunModelBuildOptions & {
         "max-depth": { type: "string" },
         "write-csv": { type: "string" },
         "set-default": { type: "boolean" },
+        "shuffle-labels": { type: "boolean" },
         "dry-run": { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -104,6 +107,7 @@ export function parseCliArgs(argv: readonly string[]): (RunModelBuildOptions & {
     seed,
     ...(v["dry-run"] ? { outDir: null } : v.out !== undefined ? { outDir: v.out } : {}),
     ...(v["set-default"] ? { setDefault: true } : {}),
+    ...(v["shuffle-labels"] ? { shuffleLabels: true } : {}),
     ...(v.name !== undefined ? { name: v.name } : {}),
     ...(v["model-version"] !== undefined ? { version: v["model-version"] } : {}),
     ...(v["write-csv"] !== undefined ? { csvOut: v["write-csv"] } : {}),

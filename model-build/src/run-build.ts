@@ -13,7 +13,11 @@ import { encodeLabelled, type LabelledFeatures } from "./dataset.js";
 import type { TrainGbdtOptions } from "./gbdt.js";
 import { renderModelCard } from "./model-card.js";
 import { setDefaultModelVersion, writeModelVersion, type WriteModelVersionResult } from "./registry.js";
+import { createRandom, deriveSeed, shuffle } from "./random.js";
 import { generateSynthetic } from "./synthetic.js";
+
+/** The random stream of --shuffle-labels (deriveSeed keeps it apart from the split's and training's). */
+const SHUFFLE_STREAM = 0x5bd1;
 
 export type DataSpec = { readonly kind: "synthetic"; readonly rows: number } | { readonly kind: "csv"; readonly path: string; readonly maxBadShare: number };
 
@@ -29,6 +33,11 @@ export interface RunModelBuildOptions {
   readonly modelsDir?: string;
   /** Point models/default.ts at the new version. */
   readonly setDefault?: boolean;
+  /**
+   * Train on the labels in a seeded random order: a model with no signal (it predicts about the
+   * base rate for everyone), the null model a canary must be able to catch.
+   */
+  readonly shuffleLabels?: boolean;
   readonly name?: string;
   readonly version?: string;
   readonly gbdt?: Omit<TrainGbdtOptions, "onIteration" | "seed">;
@@ -77,6 +86,11 @@ export async function runModelBuild(options: RunModelBuildOptions): Promise<RunM
     log(`      wrote the ${rows.length} rows to ${options.csvOut}`);
   }
   const data = encodeLabelled(rows);
+  if (options.shuffleLabels) {
+    shuffle(data.labels, createRandom(deriveSeed(options.seed, SHUFFLE_STREAM)));
+    source = { ...source, description: `${source.description}, labels shuffled (no signal: a null model)` };
+    log("      labels shuffled: the model will have no signal");
+  }
   const t1 = Date.now();
 
   log("[2/4] training, calibrating, evaluating, exporting");

@@ -99,7 +99,7 @@ describe("decideStep", () => {
     expect(d[0]!.action).toBe("wait");
     expect(d[0]!.reason).toContain("failed check 1 of 2");
     expect(d[1]!.action).toBe("rollback");
-    expect(d[1]!.reason).toMatch(/2 consecutive failed checks at 5% \(failed: error_rate\)/);
+    expect(d[1]!.reason).toMatch(/2 consecutive failed checks at 5% \(failed: error_rate \S+ \(threshold [^,]+, n=\d+\)\)/);
   });
 
   it("rolls back at once with max_consecutive_failures = 1", () => {

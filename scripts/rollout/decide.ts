@@ -15,7 +15,7 @@
 import type { RolloutPolicy } from "../policy/rollout-policy.js";
 import type { Color, Split } from "../lib/stats.js";
 import { PolicyError, resolveDeadlineSeconds, validatePolicy } from "./policy.js";
-import type { CheckResult, GateRecord } from "./gates.js";
+import { formatGateEvidence, type CheckResult, type GateRecord } from "./gates.js";
 
 export interface PlannedStep {
   index: number;
@@ -98,11 +98,12 @@ export interface DecideStepInput {
   deadline: number;
 }
 
+/** The failing gates with their evidence, so a rollback's reason says what was measured against what. */
 function failedGates(gates: readonly GateRecord[]): string {
   return gates
     .filter((g) => g.verdict === "FAIL")
-    .map((g) => g.gate)
-    .join(", ");
+    .map(formatGateEvidence)
+    .join("; ");
 }
 
 export function decideStep(input: DecideStepInput): StepDecision {

@@ -413,6 +413,11 @@ export function formatGateLine(g: GateRecord): string {
   return `${g.verdict.padEnd(15)} ${g.gate.padEnd(22)} value=${value.padEnd(9)} threshold ${g.threshold} window=${g.window_seconds}s n=${g.sample_size} (min ${g.min_samples})${stable} | ${g.detail}`;
 }
 
+/** A failed gate's evidence in one phrase: "prediction_std 0.0123 (threshold >= 0.05, n=412)". */
+export function formatGateEvidence(g: GateRecord): string {
+  return `${g.gate} ${g.value === null ? "n/a" : formatValue(g)} (threshold ${g.threshold}, n=${g.sample_size})`;
+}
+
 function formatValue(g: GateRecord): string {
   const v = g.value!;
   if (g.gate === "error_rate" || g.gate === "shadow_verdict_changes") return fmtPct(v);

@@ -1,6 +1,20 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_POLICY } from "../policy/rollout-policy.js";
 import { defaultPolicy, mergePolicy, PolicyError, resolveDeadlineSeconds, validatePolicy } from "./policy.js";
+
+describe("the example policies in scripts/policy/examples and test/e2e/support", () => {
+  it("each merge onto the defaults and validate (unknown fields are refused, so a typo fails here)", () => {
+    const dirs = [join(import.meta.dirname, "..", "policy", "examples"), join(import.meta.dirname, "..", "..", "test", "e2e", "support")];
+    const files = dirs.flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => join(dir, f)));
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const file of files) expect(() => validatePolicy(mergePolicy(defaultPolicy(), JSON.parse(readFileSync(file, "utf8")), file)), file).not.toThrow();
+    const retrained = validatePolicy(mergePolicy(defaultPolicy(), JSON.parse(readFileSync(join(dirs[0]!, "retrained-model.json"), "utf8"))));
+    expect(retrained.predictions.max_psi).toBe(0.5);
+    expect(retrained.predictions.min_std).toBe(0.05);
+  });
+});
 
 describe("the default policy", () => {
   it("is valid and carries the issue's thresholds", () => {
