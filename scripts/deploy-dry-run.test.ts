@@ -5,10 +5,14 @@
  */
 
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { modelDir, modelEntryPath } from "../model-build/src/registry.js";
+import { runModelBuild } from "../model-build/src/run-build.js";
 import type { DeployReport } from "./lib/deploy.js";
+import { runDeploy } from "./lib/deploy-runner.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const TSX = join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
@@ -31,7 +35,7 @@ describe("npm run deploy -- --dry-run", () => {
     const report = JSON.parse(stdout) as DeployReport;
     // Without --model, green redeploys what wrangler.toml pins it to; a dry run changes no file.
     const pinned = /\[env\.green\][^[]*?main = "models\/([^/]+)\/entry\.ts"/.exec(config)![1]!;
-    expect(report.selected).toEqual({ version: pinned, entry: `models/${pinned}/entry.ts`, chosen_by: "pin", previous_pin: pinned });
+    expect(report.selected).toMatchObject({ version: pinned, entry: `models/${pinned}/entry.ts`, chosen_by: "pin", previous_pin: pinned });
     expect(report.pinned).toBe(false);
     expect(readFileSync(join(ROOT, "wrangler.toml"), "utf8")).toBe(config);
     expect(report.model.version).toBe(pinned);
@@ -59,4 +63,28 @@ describe("npm run deploy -- --dry-run", () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/model nope is not in the registry \(known: [0-9a-z]/);
   });
+
+  it("bundles the chosen model, not the colour's pin, and the built Worker serves it under that version", async () => {
+    const registry = mkdtempSync(join(tmpdir(), "deploy-models-"));
+    try {
+      const built = await runModelBuild({ data: { kind: "synthetic", rows: 2_000 }, seed: 11, modelsDir: registry, gbdt: { maxIterations: 20 } });
+      const version = built.manifest.version;
+      const config = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+      const report = await runDeploy({
+        target: { env: "green", worker_name: "flash-api-green" },
+        model: { version, entry: modelEntryPath(version, registry), dir: modelDir(version, registry), chosen_by: "--model", previous_pin: null },
+        dryRun: true,
+        outDir: join("dist", "deploy-test-model"),
+      });
+      expect(report.model.ok, report.model.problems.join("; ")).toBe(true);
+      const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]));
+      expect(byName.health, byName.health?.detail).toMatchObject({ status: "PASS" });
+      expect(byName.health!.detail).toContain(`model ${version}`);
+      expect(byName["validation case"]!.status).toBe("PASS");
+      expect(report.pinned).toBe(false);
+      expect(readFileSync(join(ROOT, "wrangler.toml"), "utf8")).toBe(config);
+    } finally {
+      rmSync(registry, { recursive: true, force: true });
+    }
+  }, 240_000);
 });

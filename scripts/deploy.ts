@@ -3,7 +3,7 @@
 import { AdminClient } from "./lib/admin-client.js";
 import { CliError, flag, runCli, stringValue, UsageError, type ParsedValues } from "./lib/cli.js";
 import { resolveAdminToken, resolveRouterUrl } from "./lib/config.js";
-import { modelEntryPath, readDefaultModelVersion, RegistryError, resolveModelVersion } from "../model-build/src/registry.js";
+import { modelDir, modelEntryPath, readDefaultModelVersion, RegistryError, resolveModelVersion } from "../model-build/src/registry.js";
 import { DEPLOY_SPEC, formatDeployReport, type DeployModel, type DeployTarget } from "./lib/deploy.js";
 import { runDeploy } from "./lib/deploy-runner.js";
 import { readColorPin } from "./lib/wrangler-pins.js";
@@ -39,18 +39,18 @@ function resolveModel(values: ParsedValues, target: DeployTarget): DeployModel {
   try {
     if (ref !== undefined) {
       const version = resolveModelVersion(ref);
-      return { version, entry: modelEntryPath(version), chosen_by: "--model", previous_pin: pin?.version ?? null };
+      return { version, entry: modelEntryPath(version), dir: modelDir(version), chosen_by: "--model", previous_pin: pin?.version ?? null };
     }
     if (pin === null) {
       const version = readDefaultModelVersion();
-      return { version, entry: modelEntryPath(version), chosen_by: "default", previous_pin: null };
+      return { version, entry: modelEntryPath(version), dir: modelDir(version), chosen_by: "default", previous_pin: null };
     }
   } catch (error) {
     if (error instanceof RegistryError) throw new UsageError(error.message);
     throw error;
   }
   if (pin.version === null || pin.problems.length > 0) throw new UsageError(`${pin.problems.join("; ")}: pass --model <version>`);
-  return { version: pin.version, entry: modelEntryPath(pin.version), chosen_by: "pin", previous_pin: pin.version };
+  return { version: pin.version, entry: modelEntryPath(pin.version), dir: modelDir(pin.version), chosen_by: "pin", previous_pin: pin.version };
 }
 
 async function main(values: ParsedValues): Promise<number> {

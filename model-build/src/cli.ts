@@ -3,6 +3,7 @@
  * Thin: parses arguments, runs the build, prints a summary. The work is in run-build.ts.
  */
 
+import { basename, relative } from "node:path";
 import { parseArgs } from "node:util";
 import type { EvaluationMetrics } from "../../core/manifest.js";
 import { BuildError } from "./build-model.js";
@@ -125,7 +126,7 @@ export function formatSummary(result: Awaited<ReturnType<typeof runModelBuild>>)
   return [
     "",
     `model ${m.name}, version ${m.version}: ${m.training.trees} trees, ${m.onnx.bytes} bytes of ONNX`,
-    files ? `written to ${files.dir}: ${files.files.map((f) => f.slice(files.dir.length + 1)).join(", ")}` : "no model written (--dry-run)",
+    files ? `written to ${relative(process.cwd(), files.dir) || "."}: ${files.files.map((f) => basename(f)).join(", ")}` : "no model written (--dry-run)",
     "",
     `  test split: ${m.metrics.test.n} rows, base rate ${(m.metrics.test.base_rate * 100).toFixed(1)}%`,
     `  ${"metric".padEnd(22)}${"calibrated".padStart(12)}${"uncalibrated".padStart(14)}`,

@@ -51,7 +51,8 @@ export async function checkBuiltWorker(options: Record<string, unknown>, log?: (
 /** The wrangler deploy arguments: a colour deploys its pin from wrangler.toml; staging names the entry. */
 export function deployArgs(target: DeployTarget, model: DeployModel): string[] {
   if (target.env !== "staging") return ["deploy", "--env", target.env];
-  return ["deploy", "--env", "staging", model.entry, "--var", `FLASH_MODEL_VERSION:${model.version}`];
+  // The entry right after the command: --var takes several values and would swallow it.
+  return ["deploy", model.entry, "--env", "staging", "--var", `FLASH_MODEL_VERSION:${model.version}`];
 }
 
 export async function runDeploy(o: RunDeployOptions): Promise<DeployReport> {
@@ -63,7 +64,7 @@ export async function runDeploy(o: RunDeployOptions): Promise<DeployReport> {
     dry_run: o.dryRun,
     selected: o.model,
     pinned: false,
-    model: checkModelFiles(join(REPO_ROOT, "models", o.model.version)),
+    model: checkModelFiles(o.model.dir),
     bundle: null,
     checks: [],
     command,

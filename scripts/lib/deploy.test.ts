@@ -49,7 +49,7 @@ describe("measureBundle and the report", () => {
     const lines = formatDeployReport({
       target: { env: "green", worker_name: "flash-api-green" },
       dry_run: true,
-      selected: { version: VERSION, entry: `models/${VERSION}/entry.ts`, chosen_by: "--model", previous_pin: "0123456789ab" },
+      selected: { version: VERSION, entry: `models/${VERSION}/entry.ts`, dir: MODEL_DIR, chosen_by: "--model", previous_pin: "0123456789ab" },
       pinned: false,
       model: checkModelFiles(MODEL_DIR),
       bundle: { ...size, gzip: SIZE_LIMITS.free + 1 },
@@ -65,14 +65,14 @@ describe("measureBundle and the report", () => {
 });
 
 describe("deployArgs", () => {
-  const model = { version: "0123456789ab", entry: "models/0123456789ab/entry.ts", chosen_by: "--model", previous_pin: null } as const;
+  const model = { version: "0123456789ab", entry: "models/0123456789ab/entry.ts", dir: "models/0123456789ab", chosen_by: "--model", previous_pin: null } as const;
   it("deploys a colour from its pin in wrangler.toml, and staging from the named entry", () => {
     expect(deployArgs({ env: "green", worker_name: "flash-api-green" }, model)).toEqual(["deploy", "--env", "green"]);
     expect(deployArgs({ env: "staging", worker_name: "flash-api-staging" }, model)).toEqual([
       "deploy",
+      "models/0123456789ab/entry.ts",
       "--env",
       "staging",
-      "models/0123456789ab/entry.ts",
       "--var",
       "FLASH_MODEL_VERSION:0123456789ab",
     ]);

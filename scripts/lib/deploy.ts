@@ -136,8 +136,10 @@ export interface DeployTarget {
 /** The model a deploy bundles and where the choice came from. */
 export interface DeployModel {
   version: string;
-  /** The entry module wrangler bundles (models/<version>/entry.ts). */
+  /** The entry module wrangler bundles (models/<version>/entry.ts), relative to the repository. */
   entry: string;
+  /** The version's directory (its model.onnx and manifest are checked before the build). */
+  dir: string;
   /** "--model", or "pin" (the colour's current pin), or "default" (staging without --model). */
   chosen_by: "--model" | "pin" | "default";
   /** The colour's pin before this deploy (null for staging). */

@@ -53,10 +53,10 @@ export async function buildWorker(options: BuildWorkerOptions): Promise<BuiltWor
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const wrangler = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-  const args = [wrangler, "deploy", "--dry-run", "--outdir", outDir, "-c", configPath];
+  // The entry goes right after the command: --var takes several values and would swallow it.
+  const args = [wrangler, "deploy", ...(options.entry ? [options.entry] : []), "--dry-run", "--outdir", outDir, "-c", configPath];
   if (options.env) args.push("--env", options.env);
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
-  if (options.entry) args.push(options.entry);
   const started = Date.now();
   try {
     await run(process.execPath, args, { cwd: REPO_ROOT, env: localWranglerEnv(), maxBuffer: 16 * 1024 * 1024 });
@@ -78,7 +78,8 @@ export async function buildWorker(options: BuildWorkerOptions): Promise<BuiltWor
     configPath,
     outDir,
     scriptPath,
-    options: { ...(base as WorkerOptions), modulesRoot: outDir, modules } as WorkerOptions,
+    // Vars are bindings, not part of the bundle: what `--var` gives wrangler deploy, the local run gets too.
+    options: { ...(base as WorkerOptions), bindings: { ...((base as WorkerOptions).bindings ?? {}), ...options.vars }, modulesRoot: outDir, modules } as WorkerOptions,
   };
 }
 
