@@ -70,12 +70,12 @@ function buildSchemas(): Record<string, Schema> {
     },
     ErrorDetail: {
       type: "object",
-      required: ["status", "code", "message"],
+      required: ["status", "code", "message", "issues"],
       properties: {
         status: { type: "integer" },
         code: { type: "string" },
         message: { type: "string" },
-        issues: { type: "array", items: ref("Issue") },
+        issues: { type: "array", items: ref("Issue"), description: "every problem found, each naming its field and rule; empty when no field is at fault" },
       },
     },
     Error: { type: "object", required: ["error"], properties: { error: ref("ErrorDetail") } },

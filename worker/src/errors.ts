@@ -1,27 +1,16 @@
 /**
  * Errors and their JSON form. Client mistakes are HTTPExceptions carrying a ready JSON answer
  * (4xx); server-side conditions are a few typed classes that `handleError` maps to 5xx (the
- * request log writes them, with the error, in the request's one line). Every error body has the same shape:
- * `{"error": {"status", "code", "message", "issues"?: [{field, rule, message}]}}`.
+ * request log writes them, with the error, in the request's one line). Every error body has the
+ * one shape of core/errors.ts.
  */
 
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { ApiIssue } from "../../core/requests.js";
+import { buildErrorBody, type ApiIssue } from "../../core/errors.js";
 
-export interface ErrorBody {
-  readonly error: {
-    readonly status: number;
-    readonly code: string;
-    readonly message: string;
-    readonly issues?: readonly ApiIssue[];
-  };
-}
-
-export function buildErrorBody(status: number, code: string, message: string, issues?: readonly ApiIssue[]): ErrorBody {
-  return { error: { status, code, message, ...(issues && issues.length > 0 ? { issues } : {}) } };
-}
+export { buildErrorBody };
 
 function jsonResponse(body: unknown, status: number, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
