@@ -346,6 +346,9 @@ describe("read-only endpoints", () => {
     const html = await res.text();
     expect(html).toContain("/predict/batch");
     expect(html).toContain("net_dollar_retention_percent");
+    // "Try it" must work when pasted: outside production it uses the variable npm start prints.
+    expect(html).toContain('Bearer $FLASH_DEV_API_KEY');
+    expect(html).not.toContain("This document");
     expect((await readJson(await fetchApi("/"))).docs).toBe("/docs");
   });
 });
