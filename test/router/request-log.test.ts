@@ -89,10 +89,22 @@ describe("request log (router)", () => {
     const router = new Isolate();
     await router.admin("GET", "/admin/stats?window=60");
     await router.admin("GET", "/admin/stats", undefined, "wrong-token-must-not-be-logged");
-    const own = lines(log).filter((l) => l.route === "/admin");
+    const own = lines(log).filter((l) => l.route === "/admin/stats");
     expect(own.map((l) => l.status)).toEqual([200, 403]);
     expect(own[0]).toMatchObject({ version: null, key_id: null, method: "GET" });
     expect(output()).not.toContain(ADMIN_TOKEN);
     expect(output()).not.toContain("wrong-token-must-not-be-logged");
+  });
+
+  it("logs the matched route by the API's rule: a route it knows, else other", async () => {
+    const router = new Isolate();
+    await router.fetch("/router/health");
+    await router.fetch("/nope/secret-looking-path?x=1");
+    await router.fetch("/predict/batch", { method: "GET" });
+    const routes = lines(log).map((l) => l.route);
+    expect(routes).toContain("/router/health");
+    expect(routes).toContain("/predict/batch");
+    expect(routes).toContain("other");
+    expect(output()).not.toContain("secret-looking-path");
   });
 });

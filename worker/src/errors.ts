@@ -8,6 +8,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { API_ROUTES } from "../../core/api-routes.js";
 import { buildErrorBody, type ApiIssue } from "../../core/errors.js";
 
 export { buildErrorBody };
@@ -67,18 +68,8 @@ export function handleError(err: Error, _c: Context): Response {
   return jsonResponse(buildErrorBody(500, "internal_error", "internal error; it was logged"), 500);
 }
 
-/** Where each path exists, which methods it allows (for 405 vs 404). */
-export const ROUTE_METHODS: Readonly<Record<string, readonly string[]>> = {
-  "/": ["GET", "HEAD"],
-  "/predict": ["POST"],
-  "/predict/batch": ["POST"],
-  "/scenarios": ["POST"],
-  "/features": ["GET", "HEAD"],
-  "/model": ["GET", "HEAD"],
-  "/health": ["GET", "HEAD"],
-  "/openapi.json": ["GET", "HEAD"],
-  "/docs": ["GET", "HEAD"],
-};
+/** Where each path exists, which methods it allows (for 405 vs 404): core/api-routes.ts. */
+export const ROUTE_METHODS = API_ROUTES;
 
 /** 405 with Allow for a known path, else 404 naming the endpoints. */
 export function handleNotFound(c: Context): Response {
