@@ -79,7 +79,7 @@ export function renderModelCard(manifest: ModelManifest): string {
     "per split. The ONNX graph (`" + manifest.onnx.file + "`) takes `features` (float32 [N, 45],",
     "`core/schema.ts` order, encoded by `core/encoding.ts`, NaN = missing) and returns `probability`",
     "(float32 [N, 1]), the **uncalibrated** probability; the consumer applies the calibration in",
-    "`manifest.json` with `core/calibration.ts` (for this model: " + describeCalibration(manifest.calibration) + ").",
+    "`manifest.json` with `core/calibration.ts` (see Calibration below for which one and why).",
     "",
   );
   lines.push("## Test results");
