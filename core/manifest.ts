@@ -5,8 +5,8 @@
  * structural check, so the Worker can import it without pulling in training code.
  */
 
-import type { Calibration } from "./calibration.js";
-import { checkCalibration } from "./calibration.js";
+import type { Calibration, CalibrationMethod } from "./calibration.js";
+import { CALIBRATION_METHODS, checkCalibration } from "./calibration.js";
 import type { Pillar } from "./schema.js";
 
 export interface ReliabilityBin {
@@ -38,6 +38,23 @@ export interface EvaluationMetrics {
   readonly reliability: readonly ReliabilityBin[];
 }
 
+/** One calibration method's cross-validated figures on the calibration split. */
+export interface CalibrationCandidateMetrics {
+  readonly method: CalibrationMethod;
+  readonly cv_log_loss: number;
+  readonly cv_ece: number;
+}
+
+/** Why the model serves the calibration it does (model-build/src/calibration-choice.ts). */
+export interface CalibrationChoiceRecord {
+  /** Always `calibration.method`. */
+  readonly method: CalibrationMethod;
+  /** The rule's verdict in a sentence, with the figures. */
+  readonly reason: string;
+  /** Every method's CV figures, simplest first. */
+  readonly candidates: readonly CalibrationCandidateMetrics[];
+}
+
 export interface ModelManifest {
   readonly name: string;
   /** Derived from the ONNX bytes unless given: the same model always has the same version. */
@@ -60,6 +77,11 @@ export interface ModelManifest {
     readonly features: readonly string[];
   };
   readonly calibration: Calibration;
+  /**
+   * How the calibration was chosen. Optional: manifests written before the choice existed
+   * (always isotonic) have none and still serve.
+   */
+  readonly calibration_choice?: CalibrationChoiceRecord;
   readonly metrics: {
     /** Calibrated predictions on the untouched test split: the numbers to quote. */
     readonly test: EvaluationMetrics;
@@ -138,5 +160,35 @@ export function checkManifest(value: unknown): string[] {
     problems.push("manifest.encoding.hash must be a string");
   }
   problems.push(...checkCalibration(m.calibration).map((p) => `manifest.${p}`));
+  if (m.calibration_choice !== undefined) problems.push(...checkCalibrationChoice(m.calibration_choice, m.calibration));
+  return problems;
+}
+
+/** The record must describe the calibration actually served, or it misleads whoever reads it. */
+function checkCalibrationChoice(value: unknown, calibration: unknown): string[] {
+  const at = "manifest.calibration_choice";
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return [`${at} must be an object`];
+  const c = value as Record<string, unknown>;
+  const problems: string[] = [];
+  const allowed = CALIBRATION_METHODS.map((m) => JSON.stringify(m)).join(", ");
+  if (!CALIBRATION_METHODS.includes(c.method as CalibrationMethod)) {
+    problems.push(`${at}.method must be one of ${allowed}, got ${JSON.stringify(c.method) ?? "nothing"}`);
+  } else {
+    const served = (calibration as { method?: unknown } | null | undefined)?.method;
+    if (c.method !== served) problems.push(`${at}.method must equal manifest.calibration.method (${JSON.stringify(served) ?? "nothing"}), got ${JSON.stringify(c.method)}`);
+  }
+  if (typeof c.reason !== "string" || c.reason === "") problems.push(`${at}.reason must be a non-empty string`);
+  if (!Array.isArray(c.candidates)) {
+    problems.push(`${at}.candidates must be an array`);
+  } else {
+    c.candidates.forEach((candidate: unknown, i) => {
+      const k = (typeof candidate === "object" && candidate !== null ? candidate : {}) as Record<string, unknown>;
+      if (!CALIBRATION_METHODS.includes(k.method as CalibrationMethod)) problems.push(`${at}.candidates[${i}].method must be one of ${allowed}`);
+      for (const key of ["cv_log_loss", "cv_ece"]) {
+        const v = k[key];
+        if (typeof v !== "number" || !Number.isFinite(v) || v < 0) problems.push(`${at}.candidates[${i}].${key} must be a finite number >= 0`);
+      }
+    });
+  }
   return problems;
 }
