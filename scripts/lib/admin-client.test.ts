@@ -32,9 +32,9 @@ describe("contract parsers", () => {
     expect(s.source).toBe("router");
   });
 
-  it("read a null error rate (no requests) as 0", () => {
+  it("keep a null error rate (no requests) null, as the router sends it", () => {
     const s = parseStatsResponse({ window_seconds: 60, versions: { green: { ...VERSION, requests: 0, error_rate: null, status: { "2xx": 0, "4xx": 0, "5xx": 0 } } } });
-    expect(s.versions.green.error_rate).toBe(0);
+    expect(s.versions.green.error_rate).toBeNull();
   });
 
   it("treat a colour missing from versions as no traffic", () => {

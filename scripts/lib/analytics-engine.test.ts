@@ -83,7 +83,7 @@ describe("parsing recorded answers", () => {
 
   it("gives empty versions for an empty answer", () => {
     const empty = statsFromAeRows({ counts: parseAeResponse(fixture("empty")), latency: [], predictions: [] }, 60);
-    expect(empty.versions.green).toMatchObject({ requests: 0, error_rate: 0, predictions: { count: 0, mean: null, std: null } });
+    expect(empty.versions.green).toMatchObject({ requests: 0, error_rate: null, predictions: { count: 0, mean: null, std: null } });
     expect(empty.versions.green.latency_ms.p99).toBeNull();
   });
 

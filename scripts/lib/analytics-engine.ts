@@ -179,7 +179,7 @@ export function statsFromAeRows(rows: AeRows, windowSeconds: number, generatedAt
 
   for (const color of ["blue", "green"] as const) {
     const v = versions[color];
-    v.error_rate = v.requests > 0 ? v.status["5xx"] / v.requests : 0;
+    v.error_rate = v.requests > 0 ? v.status["5xx"] / v.requests : null;
     const cached = v.cache.hit + v.cache.miss + v.cache.bypass;
     v.cache.hit_rate = cached > 0 ? v.cache.hit / cached : null;
     const s = sums[color];

@@ -5,29 +5,9 @@
  * never be read as zeros.
  */
 
-export type Color = "blue" | "green";
-export const COLORS: readonly Color[] = ["blue", "green"];
+import type { Color, Histogram, VersionStats } from "../../core/admin-api.js";
 
-export interface Histogram {
-  /** Edges: `counts[i]` counts values in [bounds[i], bounds[i+1]). */
-  bounds: number[];
-  counts: number[];
-}
-
-export interface VersionStats {
-  requests: number;
-  status: { "2xx": number; "4xx": number; "5xx": number };
-  error_rate: number;
-  fallbacks: number;
-  latency_ms: { p50: number | null; p95: number | null; p99: number | null; histogram: Histogram };
-  cache: { hit: number; miss: number; bypass: number; hit_rate: number | null };
-  predictions: { count: number; mean: number | null; std: number | null; histogram: Histogram };
-  verdicts: Record<string, number>;
-  shadow: { comparisons: number; mean_abs_diff: number | null; max_abs_diff: number | null; verdict_changes: number };
-  /** The model version behind most answers in the window (null: none named one, or an older router). */
-  model_version: string | null;
-  model_versions: Record<string, number>;
-}
+export { COLORS, type Color, type Histogram, type VersionStats } from "../../core/admin-api.js";
 
 export interface StatsSnapshot {
   window_seconds: number;
@@ -141,7 +121,7 @@ export function emptyVersionStats(): VersionStats {
   return {
     requests: 0,
     status: { "2xx": 0, "4xx": 0, "5xx": 0 },
-    error_rate: 0,
+    error_rate: null,
     fallbacks: 0,
     latency_ms: { p50: null, p95: null, p99: null, histogram: { bounds: [], counts: [] } },
     cache: { hit: 0, miss: 0, bypass: 0, hit_rate: null },
@@ -173,7 +153,7 @@ export function parseVersionStats(value: unknown, path: string): VersionStats {
       "5xx": s5xx,
     },
     // null when the version had no requests in the window
-    error_rate: numOrNull(v.error_rate, `${path}.error_rate`) ?? (requests > 0 ? s5xx / requests : 0),
+    error_rate: numOrNull(v.error_rate, `${path}.error_rate`) ?? (requests > 0 ? s5xx / requests : null),
     fallbacks: count(v.fallbacks, `${path}.fallbacks`),
     latency_ms: {
       p50: numOrNull(latency.p50, `${path}.latency_ms.p50`),

@@ -35,7 +35,7 @@ export function fakeVersion(o: FakeVersionOptions = {}): VersionStats {
   const errors = o.errors ?? 0;
   v.requests = requests;
   v.status = { "2xx": requests - errors, "4xx": 0, "5xx": errors };
-  v.error_rate = requests > 0 ? errors / requests : 0;
+  v.error_rate = requests > 0 ? errors / requests : null;
   const p99 = o.p99 === undefined ? 20 : o.p99;
   v.latency_ms = {
     p50: p99 === null ? null : p99 / 4,

@@ -5,10 +5,10 @@
  */
 import { BUCKET_COUNT } from "./bucket";
 
-export type Color = "blue" | "green";
-export type Role = "stable" | "candidate";
+import type { Color } from "../../../core/admin-api";
 
-export const COLORS: readonly Color[] = ["blue", "green"];
+export { COLORS, type Color } from "../../../core/admin-api";
+export type Role = "stable" | "candidate";
 export const HISTORY_LIMIT = 100;
 
 export function isColor(value: unknown): value is Color {

@@ -3,6 +3,7 @@
  * (across isolates and 10-second buckets), and the figures /admin/stats reports. Plain numbers
  * and arrays only, so an aggregate crosses Durable Object RPC and storage as it is.
  */
+import type { Histogram as HistogramJson, StatusClass, VersionStats } from "../../../core/admin-api";
 import {
   LATENCY_EDGES_MS,
   PREDICTION_EDGES,
@@ -14,7 +15,7 @@ import {
   type Edges,
 } from "./histogram";
 
-export type StatusClass = "2xx" | "4xx" | "5xx";
+export type { StatusClass } from "../../../core/admin-api";
 export type CacheResult = "hit" | "miss" | "bypass";
 
 export const VERDICTS = ["strong_pass", "pass", "conditional_pass", "conditional_fail", "fail", "strong_fail"] as const;
@@ -181,27 +182,8 @@ export function meanAndStd(count: number, sum: number, sumSq: number): { mean: n
   return { mean, std: Math.sqrt(variance) };
 }
 
-export interface HistogramJson {
-  bounds: number[];
-  counts: number[];
-}
-
-/** The per-version figures of GET /admin/stats (documented in docs/router.md and docs/monitoring.md). */
-export interface VersionStats {
-  requests: number;
-  status: Record<StatusClass, number>;
-  error_rate: number | null;
-  fallbacks: number;
-  latency_ms: { p50: number | null; p95: number | null; p99: number | null; histogram: HistogramJson };
-  cache: { hit: number; miss: number; bypass: number; hit_rate: number | null };
-  predictions: { count: number; mean: number | null; std: number | null; histogram: HistogramJson };
-  verdicts: Record<string, number>;
-  shadow: { comparisons: number; mean_abs_diff: number | null; max_abs_diff: number | null; verdict_changes: number };
-  /** The model version behind most of the window's answers (null without answers that named one). */
-  model_version: string | null;
-  /** Answers per model version in the window (two when the colour was redeployed inside it). */
-  model_versions: Record<string, number>;
-}
+/** The admin API's histogram and per-version shapes: core/admin-api.ts. */
+export type { Histogram as HistogramJson, VersionStats } from "../../../core/admin-api";
 
 /** The version with the most answers; ties go to the later name, so the choice is stable. */
 function mainModelVersion(models: Readonly<Record<string, number>>): string | null {
