@@ -5,16 +5,11 @@
  */
 
 import { validateFeatureValue, validateFeatures, type FeatureValue, type FeatureValues } from "./encoding.js";
+import type { ApiIssue } from "./errors.js";
 import { getFeature } from "./schema.js";
 import { describeUnknownField, warnUnknownFields, type Warning } from "./warnings.js";
 
-export interface ApiIssue {
-  /** Where the problem is: a feature name, `body`, or a path like `startups[2].runway_months`. */
-  readonly field: string;
-  /** The rule broken: type, finite, integer, range, category, boolean, unknown_field, required, ... */
-  readonly rule: string;
-  readonly message: string;
-}
+export type { ApiIssue } from "./errors.js";
 
 export interface ParseOptions {
   /** Unknown fields are errors (422) instead of warnings. */

@@ -42,7 +42,13 @@ describe("analyzeScenarios", () => {
 
   it("says so when nothing helps", () => {
     const a = analyzeScenarios(0.5, scenarios, [0.5, 0.49, 0.3]);
-    expect(a.recommendations).toHaveLength(1);
-    expect(a.recommendations[0]!.scenario).toBe("");
+    expect(a.recommendations).toEqual([]);
+    expect(a.note).toMatch(/None of these changes/);
+  });
+
+  it("never recommends a scenario without a name, and has no note when something helps", () => {
+    const a = analyzeScenarios(0.5, scenarios, [0.6, 0.49, 0.3]);
+    expect(a.recommendations.every((r) => r.scenario.length > 0)).toBe(true);
+    expect(a.note).toBeNull();
   });
 });

@@ -96,7 +96,10 @@ export interface Recommendation {
 export interface ScenarioAnalysis {
   readonly base: { readonly success_probability: number; readonly verdict: string; readonly verdict_code: VerdictId };
   readonly scenarios: readonly ScenarioResult[];
+  /** Only changes that help by a point or more; empty when none does (then `note` says so). */
   readonly recommendations: readonly Recommendation[];
+  /** Why there are no recommendations, or null when there are. */
+  readonly note: string | null;
 }
 
 /** A change smaller than this (one point) is not worth recommending. */
@@ -131,16 +134,15 @@ export function analyzeScenarios(
       `${r.name}: +${(r.impact * 100).toFixed(1)} points, to ${(r.success_probability * 100).toFixed(1)}%` +
       (r.verdict_changed ? ` (${baseVerdict.label} -> ${r.verdict}).` : ` (still ${r.verdict}).`),
   }));
-  if (recommendations.length === 0) {
-    recommendations.push({
-      scenario: "",
-      impact: 0,
-      message: "None of these changes raises the success probability by a point or more; look at the factors of /predict for what drives it.",
-    });
-  }
+  // No placeholder recommendation with an empty scenario name: a client would render or act on it.
+  const note =
+    recommendations.length === 0
+      ? "None of these changes raises the success probability by a point or more; look at the factors of /predict for what drives it."
+      : null;
   return {
     base: { success_probability: baseProbability, verdict: baseVerdict.label, verdict_code: baseVerdict.id },
     scenarios: results,
     recommendations,
+    note,
   };
 }

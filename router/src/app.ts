@@ -16,7 +16,10 @@ import type { AppEnv } from "./types";
 
 export function createRouterApp(runtime: RouterRuntime = new RouterRuntime()): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.use("*", logRequests());
+  // The router's own paths, from the routes registered below (the proxy's catch-all excluded).
+  let ownRoutes: ReadonlySet<string> | undefined;
+  const readOwnRoutes = () => (ownRoutes ??= new Set(app.routes.map((r) => r.path).filter((p) => !p.includes("*"))));
+  app.use("*", logRequests(readOwnRoutes));
   app.use("*", async (c, next) => {
     c.set("runtime", runtime);
     await next();

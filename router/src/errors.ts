@@ -6,11 +6,7 @@
  */
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-
-/** The API's error shape (worker/src/errors.ts), so clients parse one format from both. */
-export interface ErrorBody {
-  error: { status: number; code: string; message: string; issues?: Array<{ field: string; rule: string; message: string }> };
-}
+import { buildErrorBody, type ErrorBody } from "../../core/errors.js";
 
 export class RequestError extends HTTPException {
   readonly code: string;
@@ -25,6 +21,7 @@ export class RequestError extends HTTPException {
   }
 }
 
+/** The API's error shape (core/errors.ts), so clients parse one format from both Workers. */
 export function errorBody(status: number, code: string, message: string, field?: string): ErrorBody {
-  return { error: { status, code, message, ...(field === undefined ? {} : { issues: [{ field, rule: code, message }] }) } };
+  return buildErrorBody(status, code, message, field === undefined ? [] : [{ field, rule: code, message }]);
 }

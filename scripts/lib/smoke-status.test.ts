@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fakeVersion } from "../rollout/test-stats.js";
 import { checkPredictionContract, formatSmoke, runSmoke } from "./smoke-checks.js";
-import { formatStatusReport } from "./status-report.js";
+import { formatStatusReport, wrapWords } from "./status-report.js";
 import type { Split, SplitChange } from "./stats.js";
 import { sendJson, useTestServers } from "./test-server.js";
 
@@ -107,5 +107,29 @@ describe("formatStatusReport", () => {
     expect(text).toContain("models: blue (stable) a778a0a4d58a, green (candidate) 3f9c2a1b7d4e");
     // Without a model version in the window's answers, the row falls back to what /health said.
     expect(text).toMatch(/model\s+a778a0a4d58a\s+3f9c2a1b7d4e/);
+  });
+
+  it("fits 100 columns with long reasons and every verdict present", () => {
+    const split: Split = { stable: "green", candidate: "blue", candidate_percent: 0, shadow_percent: 0, revision: 6, updated_at: "2026-04-20T12:00:00Z", updated_by: "npm run promote", reason: "promote: every step passed", models: { blue: "a778a0a4d58a", green: "3ba90d8a43bc" } };
+    const reason = "promote: 2 consecutive failed checks at 25% (failed: prediction_psi 1.0729 (threshold <= 0.5, n=200))";
+    const history: SplitChange[] = [
+      { revision: 6, action: "rollback", at: "2026-04-20T12:00:00.000Z", by: "npm run promote", reason, from: { stable: "green", candidate_percent: 25, shadow_percent: 50 }, to: { stable: "green", candidate_percent: 0, shadow_percent: 0 } },
+    ];
+    const verdicts = { strong_pass: 3, pass: 5, conditional_pass: 4, conditional_fail: 4, fail: 13, strong_fail: 71 };
+    const stats = { window_seconds: 300, generated_at: "2026-04-20T12:01:00Z", source: "router", versions: { blue: { ...fakeVersion({ requests: 100, errors: 0 }), verdicts }, green: { ...fakeVersion({ requests: 100, errors: 0 }), verdicts: { fail: 1, strong_fail: 3 } } } };
+    const text = formatStatusReport({ split, history, stats });
+    for (const line of text.split("\n")) expect(line.length, line).toBeLessThanOrEqual(100);
+    // The reason wraps in its column rather than losing the gate's evidence.
+    expect(text.replace(/\s+/g, " ")).toContain(reason);
+    expect(text).toMatch(/verdict strong_fail\s+75%\s+71%/);
+    expect(text).toMatch(/verdict strong_pass\s+0%\s+3%/);
+  });
+});
+
+describe("wrapWords", () => {
+  it("breaks at spaces within the width and cuts only words longer than it", () => {
+    expect(wrapWords("a bb ccc dddd", 6)).toEqual(["a bb", "ccc", "dddd"]);
+    expect(wrapWords("abcdefgh ij", 3)).toEqual(["abc", "def", "gh", "ij"]);
+    expect(wrapWords("", 5)).toEqual([""]);
   });
 });

@@ -1,5 +1,6 @@
 /** `npm run status`: the split, its recent history and each version's stats, as tables. */
 
+import { VERDICT_BANDS } from "../../core/verdict.js";
 import type { CommandSpec } from "./cli.js";
 import type { Color, Split, SplitChange, StatsSnapshot, VersionStats } from "./stats.js";
 import { fixed, formatTable, int, ms, pct } from "./table.js";
@@ -45,7 +46,11 @@ export function formatSplit(split: Split): string {
   ].join("\n");
 }
 
+/** Terminal width the report fits: wider lines wrap in an 80-100 column terminal and become unreadable. */
+export const STATUS_COLUMNS = 100;
+
 export function formatHistory(history: readonly SplitChange[], limit: number): string {
+  const headers = ["rev", "at", "action", "from", "to", "by", "reason"];
   const rows = history.slice(0, limit).map((c) => [
     String(c.revision),
     c.at.replace("T", " ").replace(/\.\d+Z$/, "Z"),
@@ -53,18 +58,42 @@ export function formatHistory(history: readonly SplitChange[], limit: number): s
     `${c.from.stable}/${c.from.candidate_percent}%`,
     `${c.to.stable}/${c.to.candidate_percent}%`,
     c.by,
-    c.reason.length > 60 ? `${c.reason.slice(0, 57)}...` : c.reason,
+    c.reason,
   ]);
-  return formatTable(["rev", "at", "action", "from (stable/cand.)", "to", "by", "reason"], rows, ["right", "left", "left", "left", "left", "left", "left"]);
+  // The reason gets what the other columns leave of the width and wraps onto continuation lines:
+  // a rollback's reason carries the failing gate's evidence, too useful to cut.
+  const fixedWidth = headers.slice(0, -1).reduce((sum, h, i) => sum + Math.max(h.length, ...rows.map((r) => r[i]!.length)) + 2, 0);
+  const room = Math.max(20, STATUS_COLUMNS - fixedWidth);
+  const wrapped = rows.flatMap((row) => wrapWords(row[6]!, room).map((part, i) => (i === 0 ? [...row.slice(0, 6), part] : ["", "", "", "", "", "", part])));
+  return formatTable(headers, wrapped, ["right", "left", "left", "left", "left", "left", "left"]);
 }
 
-function verdictShares(v: VersionStats): string {
-  const total = Object.values(v.verdicts).reduce((s, n) => s + n, 0);
-  if (total === 0) return "-";
-  return Object.entries(v.verdicts)
-    .filter(([, n]) => n > 0)
-    .map(([name, n]) => `${name} ${Math.round((100 * n) / total)}%`)
-    .join(", ");
+/** Splits text into lines of at most `width` characters at spaces (a longer word is cut). */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  const words = text.split(" ").flatMap((w) => (w.length > width ? (w.match(new RegExp(`.{1,${width}}`, "g")) ?? []) : [w]));
+  for (const word of words) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** One row per verdict seen in either version, best first, so the table stays narrow. */
+function verdictRows(colors: readonly Color[], stats: StatsSnapshot): string[][] {
+  const totals = colors.map((c) => Object.values(stats.versions[c].verdicts).reduce((s, n) => s + n, 0));
+  if (totals.every((t) => t === 0)) return [["verdicts", ...colors.map(() => "-")]];
+  const seen = new Set(colors.flatMap((c) => Object.keys(stats.versions[c].verdicts)));
+  const order: readonly string[] = VERDICT_BANDS.map((b) => b.id);
+  const names = [...order.filter((v) => seen.has(v)), ...[...seen].filter((v) => !order.includes(v))];
+  return names.map((name) => [
+    `verdict ${name}`,
+    ...colors.map((c, k) => (totals[k]! > 0 ? `${Math.round((100 * (stats.versions[c].verdicts[name] ?? 0)) / totals[k]!)}%` : "-")),
+  ]);
 }
 
 export function formatStats(stats: StatsSnapshot, split: Split): string {
@@ -83,7 +112,7 @@ export function formatStats(stats: StatsSnapshot, split: Split): string {
     ["predictions", ...col((v) => int(v.predictions.count))],
     ["prediction mean", ...col((v) => fixed(v.predictions.mean))],
     ["prediction std", ...col((v) => fixed(v.predictions.std))],
-    ["verdicts", ...col(verdictShares)],
+    ...verdictRows(colors, stats),
     ["shadow comparisons", ...col((v) => int(v.shadow.comparisons))],
     ["shadow mean |diff|", ...col((v) => fixed(v.shadow.mean_abs_diff, 4))],
     ["shadow max |diff|", ...col((v) => fixed(v.shadow.max_abs_diff, 4))],

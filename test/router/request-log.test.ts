@@ -35,9 +35,12 @@ function output(): string {
   return [...log.mock.calls, ...error.mock.calls].map((args) => args.map(String).join(" ")).join("\n");
 }
 
+/** The router tests run with request logs off (quiet CI output); these tests read them. */
+const LOGS_ON = { REQUEST_LOGS: "true" };
+
 describe("request log (router)", () => {
   it("writes one line per forwarded /predict: version, route, status, latency, cache, key id, prediction id", async () => {
-    const router = new Isolate();
+    const router = new Isolate(testEnv({ vars: LOGS_ON }));
     const response = await router.predict(STARTUP);
     expect(response.status).toBe(200);
     const body = (await response.json()) as { prediction_id: string };
@@ -63,7 +66,7 @@ describe("request log (router)", () => {
   });
 
   it("logs a request that fell back as ONE line naming the version that failed first", async () => {
-    const router = new Isolate(testEnv({ brokenGreen: true }));
+    const router = new Isolate(testEnv({ brokenGreen: true, vars: LOGS_ON }));
     await router.setSplit(100);
     log.mockClear();
     const response = await router.predict(STARTUP);
@@ -86,13 +89,25 @@ describe("request log (router)", () => {
   });
 
   it("logs the router's own endpoints without their tokens", async () => {
-    const router = new Isolate();
+    const router = new Isolate(testEnv({ vars: LOGS_ON }));
     await router.admin("GET", "/admin/stats?window=60");
     await router.admin("GET", "/admin/stats", undefined, "wrong-token-must-not-be-logged");
-    const own = lines(log).filter((l) => l.route === "/admin");
+    const own = lines(log).filter((l) => l.route === "/admin/stats");
     expect(own.map((l) => l.status)).toEqual([200, 403]);
     expect(own[0]).toMatchObject({ version: null, key_id: null, method: "GET" });
     expect(output()).not.toContain(ADMIN_TOKEN);
     expect(output()).not.toContain("wrong-token-must-not-be-logged");
+  });
+
+  it("logs the matched route by the API's rule: a route it knows, else other", async () => {
+    const router = new Isolate(testEnv({ vars: LOGS_ON }));
+    await router.fetch("/router/health");
+    await router.fetch("/nope/secret-looking-path?x=1");
+    await router.fetch("/predict/batch", { method: "GET" });
+    const routes = lines(log).map((l) => l.route);
+    expect(routes).toContain("/router/health");
+    expect(routes).toContain("/predict/batch");
+    expect(routes).toContain("other");
+    expect(output()).not.toContain("secret-looking-path");
   });
 });

@@ -113,6 +113,8 @@ export interface TestAppOptions {
    * has UPSTASH_REDIS_REST_URL/TOKEN).
    */
   readonly cache?: "isolate" | ((env: Env) => PredictionCache<CachedPrediction>);
+  /** Vars over the test env for every request (e.g. REQUEST_LOGS "true" where a test reads the log). */
+  readonly vars?: Partial<Env>;
 }
 
 /** An app around `bundle` and a model factory, called with the development key by default. */
@@ -130,7 +132,7 @@ export function createTestApp(options: TestAppOptions) {
     models,
     async fetch(path: string, init: RequestInit = {}, vars: Partial<Env> = {}): Promise<Response> {
       const ctx = createExecutionContext();
-      const res = await app.fetch(new Request(`${BASE}${path}`, { ...init, headers: withAuth(init.headers) }), { ...env, ...vars }, ctx);
+      const res = await app.fetch(new Request(`${BASE}${path}`, { ...init, headers: withAuth(init.headers) }), { ...env, ...options.vars, ...vars }, ctx);
       await waitOnExecutionContext(ctx);
       return res;
     },

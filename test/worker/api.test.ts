@@ -4,6 +4,7 @@
  * scenarios and the read-only endpoints. (One file, so ORT's WASM is loaded once.)
  */
 
+import { checkErrorBody } from "../../core/errors.js";
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { FEATURES, PILLARS } from "../../core/schema.js";
@@ -95,6 +96,8 @@ describe("bad input: a 4xx JSON error naming the field and the rule, never a 500
     expect(res.status).toBe(status);
     const body = await readJson(res);
     expect(body.error).toMatchObject({ status, code, message: expect.any(String) });
+    // The one envelope of core/errors.ts, `issues` included (empty when no field is at fault).
+    expect(checkErrorBody(body), JSON.stringify(body)).toEqual([]);
     return body.error as { issues?: { field: string; rule: string; message: string }[] };
   }
 
@@ -148,6 +151,7 @@ describe("bad input: a 4xx JSON error naming the field and the rule, never a 500
     expect(health.status).toBe(405);
     expect(health.headers.get("allow")).toBe("GET, HEAD");
     await expectError(await fetchApi("/nope"), 404, "not_found");
+    await expectError(await fetchApi("/predict", { method: "POST", headers: { authorization: "", "content-type": "application/json" }, body: "{}" }), 401, "unauthorized");
     const head = await SELF.fetch(`${BASE}/health`, { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe("");
@@ -342,6 +346,9 @@ describe("read-only endpoints", () => {
     const html = await res.text();
     expect(html).toContain("/predict/batch");
     expect(html).toContain("net_dollar_retention_percent");
+    // "Try it" must work when pasted: outside production it uses the variable npm start prints.
+    expect(html).toContain('Bearer $FLASH_DEV_API_KEY');
+    expect(html).not.toContain("This document");
     expect((await readJson(await fetchApi("/"))).docs).toBe("/docs");
   });
 });

@@ -19,6 +19,8 @@ const STARTUP = {
   team_size_full_time: 41,
 };
 const SECRET_VALUES = ["Zebracorn", "7654321", "123457", "Series A", "series_a", "fintech", "17.3"];
+/** The tests run with request logs off (vitest.config.ts: quiet CI logs); these read them. */
+const LOGS_ON = { REQUEST_LOGS: "true" } as const;
 const WRONG_KEY = "flash_live_this_key_must_never_be_logged_0123456789";
 
 let log: MockInstance<typeof console.log>;
@@ -52,7 +54,7 @@ function requestLines(spy: MockInstance<(...args: unknown[]) => void>): Record<s
 
 describe("request log (API)", () => {
   it("writes one line per /predict with version, route, status, latency, cache, key id and prediction id", async () => {
-    const app = createTestApp({ createModel: async () => new StubModel() });
+    const app = createTestApp({ createModel: async () => new StubModel(), vars: LOGS_ON });
     const first = await app.post("/predict", STARTUP);
     expect(first.status).toBe(200);
     const body = await readJson(first);
@@ -84,7 +86,7 @@ describe("request log (API)", () => {
   });
 
   it("never writes the API key or a feature value, whatever the answer", async () => {
-    const app = createTestApp({ createModel: async () => new StubModel() });
+    const app = createTestApp({ createModel: async () => new StubModel(), vars: LOGS_ON });
     const { env } = await import("cloudflare:workers");
     const devKey = (env as unknown as { FLASH_DEV_API_KEY: string }).FLASH_DEV_API_KEY;
     await app.post("/predict", STARTUP);
@@ -122,7 +124,7 @@ describe("request log (API)", () => {
   });
 
   it("logs an injected fault as one error line without a stack, and an unknown path as route other", async () => {
-    const app = createTestApp({ createModel: async () => new StubModel() });
+    const app = createTestApp({ createModel: async () => new StubModel(), vars: LOGS_ON });
     const res = await app.post("/predict", STARTUP, { FAULT_ERROR_RATE: "1" });
     expect(res.status).toBe(500);
     expect(error).toHaveBeenCalledTimes(1);

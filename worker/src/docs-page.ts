@@ -15,10 +15,16 @@ interface PathItem {
   readonly [method: string]: { readonly summary?: string };
 }
 
+export interface RenderDocsPageOptions {
+  /** Outside production the development key is accepted, so the example uses the variable `npm start` prints. */
+  readonly production?: boolean;
+}
+
 export function renderDocsPage(
   doc: Record<string, unknown>,
   features: ReturnType<typeof describeFeatures>,
   manifest: Partial<ModelManifest>,
+  options: RenderDocsPageOptions = {},
 ): string {
   const paths = doc.paths as Record<string, PathItem>;
   const endpoints = Object.entries(paths)
@@ -36,6 +42,11 @@ export function renderDocsPage(
     })
     .join("\n");
   const verdicts = VERDICT_BANDS.map((b) => `<li><b>${b.label}</b>: probability &ge; ${b.min}</li>`).join("");
+  // Outside production the development key works, and `npm start` prints it as a line to paste.
+  const keyVar = options.production ? "FLASH_API_KEY" : "FLASH_DEV_API_KEY";
+  const keySetup = options.production
+    ? "FLASH_API_KEY='&lt;your API key&gt;'"
+    : "# paste the FLASH_DEV_API_KEY=... line that npm start prints (or see .dev.vars.example), then:";
   const origin = (doc.servers as { url: string }[] | undefined)?.[0]?.url ?? "";
   const model = manifest.version ? `${escapeHtml(manifest.name)} ${escapeHtml(manifest.version)}` : "unknown";
   return `<!doctype html>
@@ -50,7 +61,8 @@ th{background:#f4f4f4}code,pre{background:#f6f6f6;border-radius:3px}pre{padding:
 <p>Scores a startup's chance of success from 45 CAMP features with a calibrated tree model
 (model <code>${model}</code>). Machine-readable contract: <a href="/openapi.json">/openapi.json</a>.</p>
 <h2>Try it</h2>
-<pre>curl -s ${escapeHtml(origin)}/predict -H "Authorization: Bearer $FLASH_API_KEY" \\
+<pre>${keySetup}
+curl -s ${escapeHtml(origin)}/predict -H "Authorization: Bearer $${keyVar}" \\
   -H 'content-type: application/json' -d '{"total_capital_raised_usd": 1000000, "funding_stage": "seed"}'</pre>
 <p>Every endpoint but <code>/health</code>, <code>/openapi.json</code> and this page needs an API key as
 <code>Authorization: Bearer &lt;key&gt;</code> (401 without one). Each key has a rate limit (429 with

@@ -1,27 +1,17 @@
 /**
  * Errors and their JSON form. Client mistakes are HTTPExceptions carrying a ready JSON answer
  * (4xx); server-side conditions are a few typed classes that `handleError` maps to 5xx (the
- * request log writes them, with the error, in the request's one line). Every error body has the same shape:
- * `{"error": {"status", "code", "message", "issues"?: [{field, rule, message}]}}`.
+ * request log writes them, with the error, in the request's one line). Every error body has the
+ * one shape of core/errors.ts.
  */
 
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { ApiIssue } from "../../core/requests.js";
+import { API_ROUTES } from "../../core/api-routes.js";
+import { buildErrorBody, type ApiIssue } from "../../core/errors.js";
 
-export interface ErrorBody {
-  readonly error: {
-    readonly status: number;
-    readonly code: string;
-    readonly message: string;
-    readonly issues?: readonly ApiIssue[];
-  };
-}
-
-export function buildErrorBody(status: number, code: string, message: string, issues?: readonly ApiIssue[]): ErrorBody {
-  return { error: { status, code, message, ...(issues && issues.length > 0 ? { issues } : {}) } };
-}
+export { buildErrorBody };
 
 function jsonResponse(body: unknown, status: number, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
@@ -78,18 +68,8 @@ export function handleError(err: Error, _c: Context): Response {
   return jsonResponse(buildErrorBody(500, "internal_error", "internal error; it was logged"), 500);
 }
 
-/** Where each path exists, which methods it allows (for 405 vs 404). */
-export const ROUTE_METHODS: Readonly<Record<string, readonly string[]>> = {
-  "/": ["GET", "HEAD"],
-  "/predict": ["POST"],
-  "/predict/batch": ["POST"],
-  "/scenarios": ["POST"],
-  "/features": ["GET", "HEAD"],
-  "/model": ["GET", "HEAD"],
-  "/health": ["GET", "HEAD"],
-  "/openapi.json": ["GET", "HEAD"],
-  "/docs": ["GET", "HEAD"],
-};
+/** Where each path exists, which methods it allows (for 405 vs 404): core/api-routes.ts. */
+export const ROUTE_METHODS = API_ROUTES;
 
 /** 405 with Allow for a known path, else 404 naming the endpoints. */
 export function handleNotFound(c: Context): Response {

@@ -131,6 +131,7 @@ describe("stats arithmetic", () => {
     expect(stats.cache.hit_rate).toBeNull();
     expect(stats.predictions.mean).toBeNull();
     expect(stats.shadow.mean_abs_diff).toBeNull();
+    expect(stats.shadow.max_abs_diff).toBeNull();
     expect(meanAndStd(0, 0, 0)).toEqual({ mean: null, std: null });
   });
 

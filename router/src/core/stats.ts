@@ -196,7 +196,7 @@ export interface VersionStats {
   cache: { hit: number; miss: number; bypass: number; hit_rate: number | null };
   predictions: { count: number; mean: number | null; std: number | null; histogram: HistogramJson };
   verdicts: Record<string, number>;
-  shadow: { comparisons: number; mean_abs_diff: number | null; max_abs_diff: number; verdict_changes: number };
+  shadow: { comparisons: number; mean_abs_diff: number | null; max_abs_diff: number | null; verdict_changes: number };
   /** The model version behind most of the window's answers (null without answers that named one). */
   model_version: string | null;
   /** Answers per model version in the window (two when the colour was redeployed inside it). */
@@ -249,7 +249,7 @@ export function toVersionStats(agg: VersionAggregate): VersionStats {
     shadow: {
       comparisons: agg.shadow.comparisons,
       mean_abs_diff: agg.shadow.comparisons === 0 ? null : tidy(agg.shadow.sum_abs_diff / agg.shadow.comparisons),
-      max_abs_diff: tidy(agg.shadow.max_abs_diff)!,
+      max_abs_diff: agg.shadow.comparisons === 0 ? null : tidy(agg.shadow.max_abs_diff),
       verdict_changes: agg.shadow.verdict_changes,
     },
     model_version: mainModelVersion(agg.models ?? {}),

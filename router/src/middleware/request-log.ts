@@ -4,17 +4,19 @@
  * status and prediction id, a fallback's first failure), the router's own endpoints, and 5xx
  * with the error. With REQUEST_LOGS=false only 5xx are written.
  *
- * Built from the method, the path's first segment, the answer's headers and what the proxy
+ * Built from the method, the matched route (the router's own, else the API's, else `other`:
+ * core/api-routes.ts, the API's rule), the answer's headers and what the proxy
  * route recorded (ProxyLog): the key's id, never the key; never the body.
  */
 import type { MiddlewareHandler } from "hono";
+import { API_ROUTES, logRouteOf } from "../../../core/api-routes";
 import { formatRequestLog } from "../../../core/request-log";
 import { readConfig } from "../config";
 import { RequestError } from "../errors";
-import { routeOf } from "../routes/proxy";
 import type { AppEnv } from "../types";
 
-export function logRequests(): MiddlewareHandler<AppEnv> {
+/** `ownRoutes`: the router's own paths, read once the app has all its routes. */
+export function logRequests(ownRoutes: () => ReadonlySet<string>): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
     await next();
@@ -30,7 +32,7 @@ export function logRequests(): MiddlewareHandler<AppEnv> {
       component: "router",
       version,
       method: c.req.method,
-      route: routeOf(c.req.path),
+      route: logRouteOf(c.req.path, ownRoutes(), API_ROUTES),
       status,
       latency_ms: performance.now() - started,
       cache: headers.get("x-cache"),

@@ -3,6 +3,7 @@
  * green: sticky by client key and weighted by the split, forced with X-Flash-Version by testers,
  * retried once on the other colour when the chosen one fails, and sometimes shadowed.
  */
+import { API_ROUTES, logRouteOf } from "../../../core/api-routes";
 import { Hono } from "hono";
 import { constantTimeEqual, matchesAnyToken } from "../core/access";
 import { bucketForRequest, clientKeyOf } from "../core/bucket";
@@ -41,10 +42,9 @@ export function parseOverride(headers: Headers, config: RouterConfig): Color | n
 }
 
 /** A short, low-cardinality name for the path: its first segment. */
+/** A proxied request's route: one of the API's (core/api-routes.ts), else `other`, as the API logs it. */
 export function routeOf(pathname: string): string {
-  const first = pathname.split("/")[1] ?? "";
-  if (first === "") return "/";
-  return /^[A-Za-z0-9_.-]{1,40}$/.test(first) ? `/${first}` : "other";
+  return logRouteOf(pathname, API_ROUTES);
 }
 
 function roleOf(split: Split, color: Color): Role {

@@ -55,9 +55,12 @@ export async function routerTestMiniflare(extraApiBindings: Record<string, strin
       FLASH_ENVIRONMENT: "test",
       FLASH_DEV_API_KEY: TEST_API_KEY,
       FLASH_DEV_KEY_RATE_LIMIT: "unlimited",
+      // Quiet test output: no test reads the APIs' request logs behind the router (5xx lines stay).
+      REQUEST_LOGS: "false",
       ...extraApiBindings,
       ...vars,
     },
   })) as WorkerOptions[];
-  return { workers, serviceBindings: { ...FAULTY_BINDINGS }, bindings: { ...TEST_SECRETS } };
+  // The router's own request logs are off too; test/router/request-log.test.ts turns them on.
+  return { workers, serviceBindings: { ...FAULTY_BINDINGS }, bindings: { ...TEST_SECRETS, REQUEST_LOGS: "false" } };
 }

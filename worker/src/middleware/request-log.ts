@@ -17,6 +17,7 @@ import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { formatRequestLog } from "../../../core/request-log.js";
 import type { AppEnv } from "../app-env.js";
+import { logRouteOf } from "../../../core/api-routes.js";
 import { FaultInjectedError, ModelUnavailableError, ROUTE_METHODS } from "../errors.js";
 
 /** Errors that explain themselves: their message is enough, no stack. */
@@ -37,7 +38,7 @@ export function logRequests(): MiddlewareHandler<AppEnv> {
       version: c.env?.FLASH_COLOR ?? null,
       method: c.req.method,
       // The API's paths are all static: the path is the route; anything else is one value.
-      route: ROUTE_METHODS[c.req.path] ? c.req.path : "other",
+      route: logRouteOf(c.req.path, ROUTE_METHODS),
       status,
       latency_ms: performance.now() - started,
       cache: headers.get("x-cache"),

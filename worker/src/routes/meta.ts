@@ -98,7 +98,7 @@ export function createMetaRoutes(deps: AppDeps): Hono<AppEnv> {
 
   routes.get("/docs", (c) => {
     const doc = buildOpenApiDocument({ version: API_VERSION, serverUrl: new URL(c.req.url).origin });
-    return c.html(renderDocsPage(doc, describeFeatures(), deps.models.manifest));
+    return c.html(renderDocsPage(doc, describeFeatures(), deps.models.manifest, { production: c.env.FLASH_ENVIRONMENT === "production" }));
   });
 
   return routes;
