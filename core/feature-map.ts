@@ -137,10 +137,19 @@ function checkColumn(column: unknown, at: string, issues: FeatureMapIssue[]): vo
     return;
   }
   const kind = encoding ?? (feature.type === "category" ? "ordinal" : "value");
-  const notFor = (what: string) => issues.push({ field: `${at}.encoding`, rule: "encoding", message: `${kind} does not apply to ${feature.name}, a ${feature.type} feature (${what})` });
-  if (kind === "value" && feature.type === "category") notFor("a category is ordinal or one_hot");
-  if ((kind === "ordinal" || kind === "one_hot") && feature.type !== "category" && feature.type !== "boolean") notFor("a number is value or missing_indicator");
-  if (kind === "one_hot" && feature.type === "boolean") notFor("a boolean is value (0/1) or ordinal with codes for true and false");
+  // An encoding that does not fit the feature's type: its own fields would only add noise.
+  const misfit =
+    kind === "value" && feature.type === "category"
+      ? "a category is ordinal or one_hot"
+      : (kind === "ordinal" || kind === "one_hot") && feature.type !== "category" && feature.type !== "boolean"
+        ? "a number is value or missing_indicator"
+        : kind === "one_hot" && feature.type === "boolean"
+          ? "a boolean is value (0/1) or ordinal with codes for true and false"
+          : undefined;
+  if (misfit !== undefined) {
+    issues.push({ field: `${at}.encoding`, rule: "encoding", message: `${kind} does not apply to ${feature.name}, a ${feature.type} feature (${misfit})` });
+    return;
+  }
   for (const key of ["codes", "unknown"] as const) {
     if (column[key] !== undefined && kind !== "ordinal") issues.push({ field: `${at}.${key}`, rule: "encoding", message: `only applies to an ordinal column` });
   }
