@@ -33,4 +33,32 @@ describe("checkManifest", () => {
       "manifest.calibration.x must be strictly increasing (at index 1)",
     ]);
   });
+
+  it("checks the calibration choice against the calibration it explains", () => {
+    const choice = {
+      method: "isotonic",
+      reason: "isotonic: the lowest CV log loss",
+      candidates: [
+        { method: "none", cv_log_loss: 0.3, cv_ece: 0.02 },
+        { method: "platt", cv_log_loss: 0.29, cv_ece: 0.015 },
+        { method: "isotonic", cv_log_loss: 0.28, cv_ece: 0.01 },
+      ],
+    };
+    expect(checkManifest({ ...good, calibration_choice: choice })).toEqual([]);
+    expect(checkManifest({ ...good, calibration: { method: "none" }, calibration_choice: choice })).toEqual([
+      'manifest.calibration_choice.method must equal manifest.calibration.method ("none"), got "isotonic"',
+    ]);
+    expect(checkManifest({ ...good, calibration_choice: { method: "beta", reason: "", candidates: [{ method: "none", cv_log_loss: "x" }] } })).toEqual([
+      'manifest.calibration_choice.method must be one of "none", "platt", "isotonic", got "beta"',
+      "manifest.calibration_choice.reason must be a non-empty string",
+      "manifest.calibration_choice.candidates[0].cv_log_loss must be a finite number >= 0",
+      "manifest.calibration_choice.candidates[0].cv_ece must be a finite number >= 0",
+    ]);
+    expect(checkManifest({ ...good, calibration_choice: [] })).toEqual(["manifest.calibration_choice must be an object"]);
+  });
+
+  it("names the Platt field that is wrong", () => {
+    expect(checkManifest({ ...good, calibration: { method: "platt", a: "x", b: 0.1 } })).toEqual(['manifest.calibration.a must be a finite number, got "x"']);
+    expect(checkManifest({ ...good, calibration: { method: "platt", a: 1.1 } })).toEqual(["manifest.calibration.b must be a finite number, got nothing"]);
+  });
 });

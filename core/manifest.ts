@@ -5,8 +5,8 @@
  * structural check, so the Worker can import it without pulling in training code.
  */
 
-import type { Calibration } from "./calibration.js";
-import { checkCalibration } from "./calibration.js";
+import type { Calibration, CalibrationMethod } from "./calibration.js";
+import { CALIBRATION_METHODS, checkCalibration } from "./calibration.js";
 import { checkFeatureMap, type FeatureMap } from "./feature-map.js";
 import type { Pillar } from "./schema.js";
 
@@ -39,6 +39,23 @@ export interface EvaluationMetrics {
   readonly reliability: readonly ReliabilityBin[];
 }
 
+/** One calibration method's cross-validated figures on the calibration split. */
+export interface CalibrationCandidateMetrics {
+  readonly method: CalibrationMethod;
+  readonly cv_log_loss: number;
+  readonly cv_ece: number;
+}
+
+/** Why the model serves the calibration it does (model-build/src/calibration-choice.ts). */
+export interface CalibrationChoiceRecord {
+  /** Always `calibration.method`. */
+  readonly method: CalibrationMethod;
+  /** The rule's verdict in a sentence, with the figures. */
+  readonly reason: string;
+  /** Every method's CV figures, simplest first. */
+  readonly candidates: readonly CalibrationCandidateMetrics[];
+}
+
 /** A model built here by `npm run model:build` (manifests written before imports existed say nothing). */
 export interface ModelManifest {
   readonly name: string;
@@ -63,6 +80,11 @@ export interface ModelManifest {
     readonly features: readonly string[];
   };
   readonly calibration: Calibration;
+  /**
+   * How the calibration was chosen. Optional: manifests written before the choice existed
+   * (always isotonic) have none and still serve.
+   */
+  readonly calibration_choice?: CalibrationChoiceRecord;
   readonly metrics: {
     /** Calibrated predictions on the untouched test split: the numbers to quote. */
     readonly test: EvaluationMetrics;
@@ -175,6 +197,7 @@ export interface ImportedModelManifest {
   readonly onnx: ModelManifest["onnx"];
   readonly encoding: ModelManifest["encoding"];
   readonly calibration: Calibration;
+  readonly calibration_choice?: CalibrationChoiceRecord;
   readonly metrics: {
     /** Served (calibrated) predictions on the CSV's test rows, which calibration never saw. */
     readonly test: EvaluationMetrics;
@@ -232,6 +255,7 @@ export function checkManifest(value: unknown): string[] {
     problems.push("manifest.encoding.hash must be a string");
   }
   problems.push(...checkCalibration(m.calibration).map((p) => `manifest.${p}`));
+  if (m.calibration_choice !== undefined) problems.push(...checkCalibrationChoice(m.calibration_choice, m.calibration));
   if (m.source === "imported") problems.push(...checkImportRecord(m.import));
   else if (m.source !== undefined && m.source !== "built") problems.push(`manifest.source must be "built" or "imported", got ${JSON.stringify(m.source)}`);
   return problems;
@@ -245,5 +269,34 @@ function checkImportRecord(value: unknown): string[] {
   if (r.evaluator !== "trees" && r.evaluator !== "onnxruntime") problems.push(`manifest.import.evaluator must be "trees" or "onnxruntime", got ${JSON.stringify(r.evaluator)}`);
   if (typeof r.model_input !== "string" || r.model_input === "") problems.push("manifest.import.model_input must be a non-empty string");
   problems.push(...checkFeatureMap(r.feature_map).map((i) => `manifest.import.feature_map.${i.field}: ${i.message}`));
+  return problems;
+}
+
+/** The record must describe the calibration actually served, or it misleads whoever reads it. */
+function checkCalibrationChoice(value: unknown, calibration: unknown): string[] {
+  const at = "manifest.calibration_choice";
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return [`${at} must be an object`];
+  const c = value as Record<string, unknown>;
+  const problems: string[] = [];
+  const allowed = CALIBRATION_METHODS.map((m) => JSON.stringify(m)).join(", ");
+  if (!CALIBRATION_METHODS.includes(c.method as CalibrationMethod)) {
+    problems.push(`${at}.method must be one of ${allowed}, got ${JSON.stringify(c.method) ?? "nothing"}`);
+  } else {
+    const served = (calibration as { method?: unknown } | null | undefined)?.method;
+    if (c.method !== served) problems.push(`${at}.method must equal manifest.calibration.method (${JSON.stringify(served) ?? "nothing"}), got ${JSON.stringify(c.method)}`);
+  }
+  if (typeof c.reason !== "string" || c.reason === "") problems.push(`${at}.reason must be a non-empty string`);
+  if (!Array.isArray(c.candidates)) {
+    problems.push(`${at}.candidates must be an array`);
+  } else {
+    c.candidates.forEach((candidate: unknown, i) => {
+      const k = (typeof candidate === "object" && candidate !== null ? candidate : {}) as Record<string, unknown>;
+      if (!CALIBRATION_METHODS.includes(k.method as CalibrationMethod)) problems.push(`${at}.candidates[${i}].method must be one of ${allowed}`);
+      for (const key of ["cv_log_loss", "cv_ece"]) {
+        const v = k[key];
+        if (typeof v !== "number" || !Number.isFinite(v) || v < 0) problems.push(`${at}.candidates[${i}].${key} must be a finite number >= 0`);
+      }
+    });
+  }
   return problems;
 }

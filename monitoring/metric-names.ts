@@ -1,5 +1,5 @@
 /**
- * The router's /metrics contract (TEAM.md, "Router /metrics names") as data: metric-names.json
+ * The router's /metrics contract (docs/monitoring.md) as data: metric-names.json
  * is the one list; this module reads it and answers the questions the dashboards' and the
  * exporter's checks ask. Pure: no I/O, usable from Node and from Workers.
  */

@@ -5,13 +5,16 @@
 
 import { basename, relative } from "node:path";
 import { parseArgs } from "node:util";
-import type { EvaluationMetrics } from "../../core/manifest.js";
+import type { EvaluationMetrics, ModelManifest } from "../../core/manifest.js";
 import { BuildError } from "./build-model.js";
+import { describeCalibration } from "./calibration-choice.js";
 import { CsvError } from "./csv-loader.js";
 import { DEFAULT_GBDT_OPTIONS } from "./gbdt.js";
 import { runModelBuild, type DataSpec, type RunModelBuildOptions } from "./run-build.js";
 
 const USAGE = `Train, calibrate, evaluate and export the FLASH model (ONNX + manifest + model card).
+The calibration (isotonic, Platt or none) is chosen by 5-fold cross-validation on the
+calibration split; the summary and the model card say which and why (docs/models.md).
 
 Usage: npm run model:build -- [--data file.csv | --synthetic N] [options]
 
@@ -119,6 +122,19 @@ export function parseCliArgs(argv: readonly string[]): (RunModelBuildOptions & {
 
 const f4 = (x: number): string => (Number.isNaN(x) ? "-" : x.toFixed(4));
 
+/** The calibration served, the CV figures it was chosen on, and why. */
+export function formatCalibrationChoice(m: ModelManifest): string[] {
+  const choice = m.calibration_choice;
+  const lines = [`  calibration: ${describeCalibration(m.calibration)}`];
+  if (choice === undefined) return [...lines, ""];
+  lines.push(`    ${"method".padEnd(10)}${"CV log loss".padStart(12)}${"CV ECE".padStart(9)}`);
+  for (const c of choice.candidates) {
+    lines.push(`    ${c.method.padEnd(10)}${c.cv_log_loss.toFixed(5).padStart(12)}${c.cv_ece.toFixed(4).padStart(9)}${c.method === choice.method ? "  <- chosen" : ""}`);
+  }
+  lines.push(`    why: ${choice.reason}`, "");
+  return lines;
+}
+
 export function formatSummary(result: Awaited<ReturnType<typeof runModelBuild>>): string {
   const { manifest: m, files, timings } = result;
   const row = (label: string, get: (e: EvaluationMetrics) => number): string =>
@@ -129,7 +145,7 @@ export function formatSummary(result: Awaited<ReturnType<typeof runModelBuild>>)
     files ? `written to ${relative(process.cwd(), files.dir) || "."}: ${files.files.map((f) => basename(f)).join(", ")}` : "no model written (--dry-run)",
     "",
     `  test split: ${m.metrics.test.n} rows, base rate ${(m.metrics.test.base_rate * 100).toFixed(1)}%`,
-    `  ${"metric".padEnd(22)}${"calibrated".padStart(12)}${"uncalibrated".padStart(14)}`,
+    `  ${"metric".padEnd(22)}${"served".padStart(12)}${"uncalibrated".padStart(14)}`,
     row("AUC", (e) => e.auc),
     row("Brier", (e) => e.brier),
     row("log loss", (e) => e.log_loss),
@@ -138,6 +154,7 @@ export function formatSummary(result: Awaited<ReturnType<typeof runModelBuild>>)
     row("prediction max", (e) => e.prediction.max),
     row("prediction std", (e) => e.prediction.std),
     "",
+    ...formatCalibrationChoice(m),
     `  onnxruntime vs TypeScript: max |diff| ${m.training.onnx_max_abs_diff.toExponential(2)} on the test split`,
     `  time: data ${(timings.data / 1000).toFixed(1)} s, build ${(timings.build / 1000).toFixed(1)} s, write ${(timings.write / 1000).toFixed(1)} s, total ${(timings.total / 1000).toFixed(1)} s`,
     "",

@@ -29,4 +29,16 @@ describe("the committed default model", () => {
     expect(card).toContain("trained on synthetic data");
     expect(card).toContain(manifest.onnx.sha256);
   });
+
+  it("records how its calibration was chosen, and its card says which and why", () => {
+    const card = readFileSync(`${dir}MODEL_CARD.md`, "utf8");
+    const choice = manifest.calibration_choice;
+    expect(choice?.method).toBe(manifest.calibration.method);
+    expect(choice?.candidates.map((c) => c.method)).toEqual(["none", "platt", "isotonic"]);
+    expect(card).toContain("## Calibration");
+    expect(card).toContain(choice!.reason.slice(1));
+    // The rule's promise, on the model everyone is served: not worse than raw on the test split.
+    expect(manifest.metrics.test.ece).toBeLessThanOrEqual(manifest.metrics.test_uncalibrated.ece);
+    expect(manifest.metrics.test.log_loss).toBeLessThanOrEqual(manifest.metrics.test_uncalibrated.log_loss);
+  });
 });

@@ -47,13 +47,16 @@ export function computeBrier(p: ArrayLike<number>, y: ArrayLike<number>): number
   return p.length === 0 ? Number.NaN : sum / p.length;
 }
 
+/** One row's log loss (the mean of these is computeLogLoss), for paired comparisons. */
+export function computeRowLogLoss(p: number, y: number): number {
+  const q = Math.min(Math.max(p, EPS), 1 - EPS);
+  return y ? -Math.log(q) : -Math.log(1 - q);
+}
+
 export function computeLogLoss(p: ArrayLike<number>, y: ArrayLike<number>): number {
   checkLengths(p, y);
   let sum = 0;
-  for (let i = 0; i < p.length; i++) {
-    const q = Math.min(Math.max(p[i]!, EPS), 1 - EPS);
-    sum -= y[i] ? Math.log(q) : Math.log(1 - q);
-  }
+  for (let i = 0; i < p.length; i++) sum += computeRowLogLoss(p[i]!, y[i]!);
   return p.length === 0 ? Number.NaN : sum / p.length;
 }
 

@@ -5,6 +5,7 @@
 
 import type { EvaluationMetrics, ModelManifest } from "../../core/manifest.js";
 import { FEATURES, PILLARS } from "../../core/schema.js";
+import { describeCalibration } from "./calibration-choice.js";
 import { DEFAULT_GBDT_OPTIONS } from "./gbdt.js";
 
 const pct = (v: number, digits = 1): string => `${(v * 100).toFixed(digits)}%`;
@@ -25,6 +26,33 @@ export function rebuildCommand(manifest: ModelManifest): string {
   if (manifest.name !== "flash-default") args.push(`--name ${manifest.name}`);
   return `npm run model:build -- ${args.join(" ")} --out <dir>`;
 }
+
+/** Which calibration is served and why, with the CV figures it was chosen on and the test check. */
+function renderCalibrationSection(manifest: ModelManifest): string[] {
+  const choice = manifest.calibration_choice;
+  const served = manifest.metrics.test;
+  const raw = manifest.metrics.test_uncalibrated;
+  const lines = ["## Calibration", "", `Served: **${describeCalibration(manifest.calibration)}**.`, ""];
+  if (choice === undefined) {
+    lines.push("This manifest does not say how its calibration was chosen (it predates the choice by cross-validation).", "");
+  } else {
+    lines.push(
+      `Chosen on the calibration split by cross-validation (\`model-build/src/calibration-choice.ts\`): a method must not be worse than no calibration in CV ECE or CV log loss, the lowest CV log loss wins, and a simpler method (none < Platt < isotonic) within one standard error of it is preferred. ${capitalise(choice.reason)}.`,
+      "",
+      "| method | CV log loss | CV ECE | |",
+      "| --- | --- | --- | --- |",
+      ...choice.candidates.map((c) => `| ${c.method} | ${c.cv_log_loss.toFixed(5)} | ${c.cv_ece.toFixed(4)} | ${c.method === choice.method ? "chosen" : ""} |`),
+      "",
+    );
+  }
+  lines.push(
+    `Checked on the ${served.n} test rows (never used to choose): ECE ${fixed(served.ece)} served vs ${fixed(raw.ece)} raw, Brier ${fixed(served.brier)} vs ${fixed(raw.brier)}, log loss ${fixed(served.log_loss)} vs ${fixed(raw.log_loss)}.`,
+    "",
+  );
+  return lines;
+}
+
+const capitalise = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 export function renderModelCard(manifest: ModelManifest): string {
   const m = manifest.metrics.test;
@@ -50,8 +78,8 @@ export function renderModelCard(manifest: ModelManifest): string {
     "market, people, product). Every feature is optional; missing values follow a direction learned",
     "per split. The ONNX graph (`" + manifest.onnx.file + "`) takes `features` (float32 [N, 45],",
     "`core/schema.ts` order, encoded by `core/encoding.ts`, NaN = missing) and returns `probability`",
-    "(float32 [N, 1]), the **uncalibrated** probability; the consumer applies the isotonic table in",
-    "`manifest.json` with `core/calibration.ts`.",
+    "(float32 [N, 1]), the **uncalibrated** probability; the consumer applies the calibration in",
+    "`manifest.json` with `core/calibration.ts` (see Calibration below for which one and why).",
     "",
   );
   lines.push("## Test results");
@@ -61,10 +89,10 @@ export function renderModelCard(manifest: ModelManifest): string {
     "",
     "| predictions | AUC | Brier | log loss | ECE (10 bins) | min | max | std |",
     "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    metricsRows("calibrated (served)", m),
+    metricsRows(manifest.calibration.method === "none" ? "served (raw, no calibration)" : `served (${manifest.calibration.method} calibration)`, m),
     metricsRows("uncalibrated (ONNX output)", manifest.metrics.test_uncalibrated),
     "",
-    "Reliability of the calibrated predictions:",
+    "Reliability of the served predictions:",
     "",
     "| predicted | rows | mean predicted | observed success rate |",
     "| --- | --- | --- | --- |",
@@ -73,6 +101,7 @@ export function renderModelCard(manifest: ModelManifest): string {
     lines.push(`| ${pct(bin.lower, 0)}-${pct(bin.upper, 0)} | ${bin.count} | ${bin.mean_predicted === null ? "-" : pct(bin.mean_predicted)} | ${bin.observed_rate === null ? "-" : pct(bin.observed_rate)} |`);
   }
   lines.push("");
+  lines.push(...renderCalibrationSection(manifest));
   lines.push("## What drives it (share of split gain)");
   lines.push("");
   lines.push("| pillar | share |", "| --- | --- |");
@@ -92,7 +121,7 @@ export function renderModelCard(manifest: ModelManifest): string {
   lines.push("");
   lines.push(
     `- Data: ${d.description}; ${d.rows} rows${d.bad_rows > 0 ? ` (${d.bad_rows} bad rows left out, each reported at build time)` : ""}, fingerprint \`${d.fingerprint.slice(0, 16)}…\`.`,
-    `- Splits (stratified, seed ${manifest.seed}): train ${d.splits.train}, validation ${d.splits.validation} (early stopping), calibration ${d.splits.calibration} (isotonic), test ${d.splits.test}.`,
+    `- Splits (stratified, seed ${manifest.seed}): train ${d.splits.train}, validation ${d.splits.validation} (early stopping), calibration ${d.splits.calibration} (choosing and fitting the calibration), test ${d.splits.test}.`,
     `- Model: ${t.trees} gradient-boosted trees (histogram GBDT in \`model-build/src/gbdt.ts\`), depth <= ${t.max_depth}, learning rate ${t.learning_rate}, L2 ${t.l2}, min child weight ${t.min_child_weight}, row/column subsample ${t.row_subsample}/${t.column_subsample}.`,
     (t.best_iteration === t.max_iterations
       ? `- Training reached the cap of ${t.max_iterations} trees with the validation loss still improving (early stopping patience ${t.early_stopping_rounds}): the cap bounds the serving cost, which grows with every tree`

@@ -1,5 +1,5 @@
 /**
- * A small client for the router's admin API (issue 5): the split, its history, rollback,
+ * A small client for the router's admin API (docs/router.md): the split, its history, rollback,
  * promote and per-version stats. Every failure becomes an `AdminApiError` whose message says
  * what went wrong and how to fix it.
  */

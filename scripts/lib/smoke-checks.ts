@@ -57,7 +57,7 @@ const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFin
 const in01 = (v: unknown) => isNum(v) && v >= 0 && v <= 1;
 
 /**
- * Problems with a /predict answer against the API's contract (issue 3); empty when it holds.
+ * Problems with a /predict answer against the API's contract (docs/api.md); empty when it holds.
  * Pure, so it is tested on its own.
  */
 export function checkPredictionContract(body: unknown): string[] {

@@ -5,7 +5,7 @@ import { formatStatusReport, wrapWords } from "./status-report.js";
 import type { Split, SplitChange } from "./stats.js";
 import { sendJson, useTestServers } from "./test-server.js";
 
-/** A /predict answer in the shape issue 3 specifies. */
+/** A /predict answer in the documented shape (docs/api.md). */
 export const GOOD_PREDICTION = {
   prediction_id: "pred_123",
   success_probability: 0.27,

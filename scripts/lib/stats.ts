@@ -1,5 +1,5 @@
 /**
- * The shapes the router's admin API answers (TEAM.md "Router admin API"), with parsers that
+ * The shapes the router's admin API answers (router/src/core/stats.ts; docs/router.md), with parsers that
  * turn an unknown JSON value into these types or say exactly which field is wrong. The scripts
  * decide rollouts from these numbers, so a malformed answer must stop them with a clear error,
  * never be read as zeros.

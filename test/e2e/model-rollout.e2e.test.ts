@@ -1,5 +1,5 @@
 /**
- * A new model version canaried against the current one, end to end (issue 12): models built
+ * A new model version canaried against the current one, end to end: models built
  * into a registry of their own by model-build, blue on the default model, green on the new one
  * (`startLocalStack({ greenModel })`, what `npm start -- --green-model <v>` runs), real traffic
  * from the load generator and `npm run promote` run as an operator runs it.

@@ -1,5 +1,5 @@
 /**
- * The pieces the monitoring checks stand on: the /metrics contract list (matches TEAM.md), the
+ * The pieces the monitoring checks stand on: the /metrics contract list (monitoring/metric-names.json), the
  * PromQL scanner that reads metric names out of queries, the exposition parser, and the
  * helpers of `npm run monitoring:prometheus`.
  */

@@ -99,7 +99,7 @@ describe("dashboard queries", () => {
     }
   });
 
-  it("name only metrics, labels and label values of the router's /metrics contract (TEAM.md)", () => {
+  it("name only metrics, labels and label values of the router's /metrics contract (metric-names.json)", () => {
     const problems: string[] = [];
     for (const q of queries) {
       const where = `${q.dashboard} / ${q.panel} / ${q.refId}`;

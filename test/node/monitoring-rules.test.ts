@@ -121,7 +121,7 @@ describe("alerts.yml", () => {
     }
   });
 
-  it("names only metrics the router exports (TEAM.md) or rules record", () => {
+  it("names only metrics the router exports (metric-names.json) or rules record", () => {
     for (const rule of rules) {
       for (const selector of vectorSelectors(rule.expr)) {
         const metric = selector.metric ?? "";

@@ -1,12 +1,13 @@
 /**
  * The model's life in an isolate and the fault-injection switch, with stand-in models (no ORT):
- * checksum and manifest checks answer 503 with the reason and predict nothing; a failed session
+ * checksum and manifest checks answer 503 with the reason and predict nothing; each calibration
+ * method is served as the manifest says, and a bad one is refused at load; a failed session
  * creation is retried by the next request; FLASH_MODEL_VERSION pins the model; faults work
  * outside production and are ignored in production.
  */
 
 import { describe, expect, it } from "vitest";
-import { calibrateProbability } from "../../core/calibration.js";
+import { calibrateProbability, type Calibration } from "../../core/calibration.js";
 import type { ModelManifest } from "../../core/manifest.js";
 import { generateApiKey, hashApiKey } from "../../worker/src/auth/index.js";
 import { StubModel, committedBundle, createTestApp, readJson } from "./api-helpers.js";
@@ -94,6 +95,62 @@ describe("model checks at first load", () => {
     expect((await readJson(wrong)).reason).toContain(`bundles ${manifest.version}`);
     expect((await app.post("/predict", V1_CASE, { FLASH_MODEL_VERSION: "some-other-version" })).status).toBe(503);
     expect((await app.post("/predict", V1_CASE, { FLASH_MODEL_VERSION: manifest.version })).status).toBe(200);
+  });
+});
+
+describe("the manifest's calibration, as served", () => {
+  // Each method with the choice record that goes with it (checkManifest wants them to agree).
+  const withCalibration = (calibration: Calibration): ModelManifest => ({
+    ...manifest,
+    calibration,
+    calibration_choice: { method: calibration.method, reason: `${calibration.method}: test`, candidates: [] },
+  });
+  const methods: Calibration[] = [
+    { method: "isotonic", x: [0.05, 0.25, 0.6, 0.9], y: [0.08, 0.2, 0.7, 0.95] },
+    { method: "platt", a: 0.7, b: -0.4 },
+    { method: "none" },
+  ];
+
+  for (const calibration of methods) {
+    it(`${calibration.method}: /predict answers calibrateProbability(manifest.calibration, raw)`, async () => {
+      for (const raw of [0.02, 0.3, 0.77]) {
+        const app = createTestApp({ bundle: { ...committedBundle, manifest: withCalibration(calibration) }, createModel: async () => new StubModel(() => raw) });
+        const res = await app.post("/predict", V1_CASE);
+        expect(res.status).toBe(200);
+        const body = await readJson(res);
+        // The stand-in's output is float32, as onnxruntime's is.
+        const expected = calibrateProbability(calibration, Math.fround(raw));
+        expect(body.success_probability).toBe(expected);
+        if (calibration.method === "none") expect(body.success_probability).toBe(Math.fround(raw));
+        else expect(Math.abs(body.success_probability - raw)).toBeGreaterThan(0.01); // the calibration did something
+      }
+    });
+  }
+
+  it("a bad Platt calibration is refused at load, naming the field and rule", async () => {
+    for (const [calibration, message] of [
+      [{ method: "platt", a: "x", b: 0.1 }, 'manifest.calibration.a must be a finite number, got "x"'],
+      [{ method: "platt", a: 0.9 }, "manifest.calibration.b must be a finite number, got nothing"],
+      [{ method: "platt", a: -1, b: 0 }, "manifest.calibration.a must be positive"],
+      [{ method: "beta" }, 'manifest.calibration.method must be one of "none", "platt", "isotonic", got "beta"'],
+    ] as const) {
+      const broken = { ...manifest, calibration, calibration_choice: undefined };
+      const app = createTestApp({ bundle: { ...committedBundle, manifest: broken }, createModel: async () => neverCreate() });
+      const health = await app.fetch("/health");
+      expect(health.status).toBe(503);
+      const reason = (await readJson(health)).reason as string;
+      expect(reason).toContain("manifest is invalid");
+      expect(reason).toContain(message);
+      const predict = await app.post("/predict", V1_CASE);
+      expect(predict.status).toBe(503);
+      expect((await readJson(predict)).error).toMatchObject({ code: "model_unavailable", message: expect.stringContaining(message) });
+    }
+  });
+
+  it("a choice record that contradicts the served calibration is refused too", async () => {
+    const wrong = { ...withCalibration({ method: "platt", a: 1, b: 0 }), calibration_choice: { method: "isotonic", reason: "x", candidates: [] } };
+    const app = createTestApp({ bundle: { ...committedBundle, manifest: wrong }, createModel: async () => neverCreate() });
+    expect((await readJson(await app.fetch("/health"))).reason).toContain('manifest.calibration_choice.method must equal manifest.calibration.method ("platt"), got "isotonic"');
   });
 });
 

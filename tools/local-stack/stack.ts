@@ -16,7 +16,7 @@ import { REPO_ROOT, buildWorker, readLocalSecrets, type BuiltWorker } from "./bu
 
 export type Color = "blue" | "green";
 
-/** The API's fault injection (TEAM.md): honoured outside production only. */
+/** The API's fault injection (docs/api.md): honoured outside production only. */
 export interface FaultOptions {
   /** 0..1: share of /predict answered 500. */
   readonly errorRate?: number;

@@ -1,6 +1,6 @@
 /**
  * Fault injection, so the router's fallback, the rollout scripts and demos can make one colour
- * misbehave on purpose. Three vars (TEAM.md contract): FAULT_ERROR_RATE (0..1, share of
+ * misbehave on purpose. Three vars (docs/api.md, "Fault injection"): FAULT_ERROR_RATE (0..1, share of
  * prediction requests answered 500), FAULT_LATENCY_MS (added delay), FAULT_CONSTANT_PROBABILITY
  * (0..1, every prediction this value). All ignored when FLASH_ENVIRONMENT is "production", so a
  * stray variable can never hurt real traffic. /health is never affected.

@@ -1,6 +1,6 @@
 /**
  * The router's /metrics page in the Prometheus text format (version 0.0.4). Metric names and
- * labels are the contract in TEAM.md; dashboards and alert rules depend on them.
+ * labels are the contract in monitoring/metric-names.json; dashboards and alert rules depend on them.
  */
 import { LATENCY_ANCHORS_MS, LATENCY_EDGES_MS, PREDICTION_EDGES, SHADOW_DIFF_EDGES, type Edges } from "./histogram";
 import { COLORS, type Color, type Split } from "./split";

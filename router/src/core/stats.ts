@@ -186,7 +186,7 @@ export interface HistogramJson {
   counts: number[];
 }
 
-/** The per-version figures of GET /admin/stats (the shape agreed in TEAM.md). */
+/** The per-version figures of GET /admin/stats (documented in docs/router.md and docs/monitoring.md). */
 export interface VersionStats {
   requests: number;
   status: Record<StatusClass, number>;

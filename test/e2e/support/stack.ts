@@ -5,7 +5,7 @@
 
 import { startLocalStack } from "../../../tools/local-stack/stack.js";
 
-/** Green's faults in the API's own variable names (TEAM.md "Fault injection"). */
+/** Green's faults in the API's own variable names (docs/api.md, "Fault injection"). */
 export interface GreenFaults {
   FAULT_ERROR_RATE?: string;
   FAULT_LATENCY_MS?: string;

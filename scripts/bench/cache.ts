@@ -21,11 +21,11 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { Redis } from "@upstash/redis";
-import { BodySupply, makeDistinctBodies, repeatBodies } from "../../scripts/bench/bodies.js";
-import { closeConnections, compareLoad, sendLoad, type LoadResult, type Target } from "../../scripts/bench/load.js";
-import { REPO_ROOT, buildWorker, readLocalSecrets } from "../local-stack/build.js";
-import { apiWorkerOptions } from "../local-stack/stack.js";
-import { startRedisStack } from "./stack.js";
+import { BodySupply, makeDistinctBodies, repeatBodies } from "./bodies.js";
+import { closeConnections, compareLoad, sendLoad, type LoadResult, type Target } from "./load.js";
+import { REPO_ROOT, buildWorker, readLocalSecrets } from "../../tools/local-stack/build.js";
+import { apiWorkerOptions } from "../../tools/local-stack/stack.js";
+import { startRedisStack } from "../../tools/upstash-bridge/stack.js";
 
 const EMPTY_WORKER = `export default { async fetch() { return new Response('{"ok":true}', { headers: { "content-type": "application/json" } }); } };`;
 
@@ -279,7 +279,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     progress("bundling the benchmark Worker and starting workerd…");
     const here = path.dirname(fileURLToPath(import.meta.url));
     await build({
-      entryPoints: [path.join(here, "bench", "cache-worker.ts")],
+      entryPoints: [path.join(here, "cache-worker", "index.ts")],
       bundle: true,
       format: "esm",
       platform: "browser",

@@ -1,5 +1,5 @@
 /**
- * The Worker the cache benchmark runs on workerd (bundled by bench-cache.ts): the real
+ * The Worker the cache benchmark runs on workerd (bundled by scripts/bench/cache.ts): the real
  * PredictionCache code against the bridge, timing each cache call inside the isolate.
  *
  *   GET /?backend=upstash|memory&op=get&key=K         one lookup       -> {status, ms}
