@@ -277,7 +277,7 @@ export function compileFeatureMap(map: FeatureMap): CompiledFeatureMap {
       return { encoding, source, lookup, missing, label: `${feature.name} = ${category} (one-hot)` };
     }
     if (encoding === "missing_indicator") return { encoding, source, lookup: null, missing: 1, label: `${feature.name} is missing (indicator)` };
-    return { encoding, source, lookup: null, missing, label: feature.name };
+    return { encoding, source, lookup: null, missing, label: `${feature.name} (value)` };
   });
   const width = columns.length;
   const group = Int32Array.from(columns, (c) => c.source);
