@@ -42,10 +42,10 @@ interface Parity {
 }
 
 const fixtures = [
-  { name: "gradient-boosting", bundle: { onnx: gbOnnx, manifest: gbManifest, card: gbCard }, parity: gbParity as Parity },
-  { name: "lightgbm", bundle: { onnx: lgbOnnx, manifest: lgbManifest, card: lgbCard }, parity: lgbParity as Parity },
-  { name: "tree-ensemble-v5", bundle: { onnx: v5Onnx, manifest: v5Manifest, card: v5Card }, parity: v5Parity as Parity },
-  { name: "mlp", bundle: { onnx: mlpOnnx, manifest: mlpManifest, card: mlpCard }, parity: mlpParity as Parity },
+  { name: "gradient-boosting", bundle: { onnx: gbOnnx, manifest: gbManifest, card: gbCard }, parity: gbParity as unknown as Parity },
+  { name: "lightgbm", bundle: { onnx: lgbOnnx, manifest: lgbManifest, card: lgbCard }, parity: lgbParity as unknown as Parity },
+  { name: "tree-ensemble-v5", bundle: { onnx: v5Onnx, manifest: v5Manifest, card: v5Card }, parity: v5Parity as unknown as Parity },
+  { name: "mlp", bundle: { onnx: mlpOnnx, manifest: mlpManifest, card: mlpCard }, parity: mlpParity as unknown as Parity },
 ];
 
 /** An app on the Worker's own configuration (deferred start, onnxruntime-web), no cache between requests. */
