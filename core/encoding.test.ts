@@ -16,7 +16,9 @@ describe("schema", () => {
     expect(FEATURE_COUNT).toBe(45);
     expect(new Set(FEATURES.map((f) => f.name)).size).toBe(45);
     const perPillar = Object.fromEntries(Object.entries(PILLAR_FEATURE_INDICES).map(([p, ix]) => [p, ix.length]));
-    expect(perPillar).toEqual({ capital: 7, advantage: 8, market: 11, people: 10, product: 9 });
+    expect(perPillar).toEqual({ capital: 8, advantage: 8, market: 11, people: 10, product: 8 });
+    // funding_stage is a capital feature, as in FLASH v1.
+    expect(FEATURES.find((f) => f.name === "funding_stage")?.pillar).toBe("capital");
   });
 });
 

@@ -144,7 +144,8 @@ export const FEATURES: readonly Feature[] = [
   num("revenue_growth_rate_percent", "product", -100, 1000, "%/year", "Annual revenue growth."),
   num("gross_margin_percent", "product", -100, 100, "%", "Gross margin."),
   num("ltv_cac_ratio", "product", 0, 100, "ratio", "Customer lifetime value divided by acquisition cost."),
-  cat("funding_stage", "product", FUNDING_STAGES, "Latest round (series_c means C and later)."),
+  // Capital, where FLASH v1 has it; last in the vector only because the encoding (its order) predates the move.
+  cat("funding_stage", "capital", FUNDING_STAGES, "Latest round (series_c means C and later)."),
 ];
 
 export const FEATURE_COUNT = FEATURES.length;

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { checkManifest, type ModelManifest } from "../../core/manifest.js";
 import { ENCODING_HASH } from "../../core/encoding.js";
-import { FEATURE_NAMES } from "../../core/schema.js";
+import { FEATURES, FEATURE_NAMES, PILLARS } from "../../core/schema.js";
 import { defaultModelDir } from "./registry.js";
 
 const dir = `${defaultModelDir()}/`;
@@ -21,6 +21,16 @@ describe("the committed default model", () => {
   it("was built for the current encoding", () => {
     expect(manifest.encoding.hash).toBe(ENCODING_HASH);
     expect(manifest.encoding.features).toEqual(FEATURE_NAMES);
+  });
+
+  it("has pillar importances that are its features' importances summed by the schema's pillars", () => {
+    // A feature moved between pillars (funding_stage to capital) must come with a rebuilt manifest.
+    const { features, pillars } = manifest.importance;
+    for (const pillar of PILLARS) {
+      const sum = FEATURES.filter((f) => f.pillar === pillar).reduce((s, f) => s + (features[f.name] ?? 0), 0);
+      expect(pillars[pillar], pillar).toBeCloseTo(sum, 9);
+    }
+    expect(Object.values(pillars).reduce((s, x) => s + x, 0)).toBeCloseTo(1, 9);
   });
 
   it("has a model card that says it is trained on synthetic data", () => {

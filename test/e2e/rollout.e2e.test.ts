@@ -1,5 +1,5 @@
 /**
- * The rollback procedure, validated end to end (issue 6): router, blue and green on workerd (the
+ * The rollback procedure, validated end to end (docs/runbook.md): router, blue and green on workerd (the
  * local stack, green with the API's own fault injection), real traffic from the load generator,
  * and the operator scripts run as operators run them, with bake times of seconds.
  *
@@ -175,7 +175,7 @@ describe.sequential("the rollback procedure on the local stack", () => {
     const lastGreenSent = Math.max(0, ...routedToGreen.map((r) => r.sent_at));
     const fallbacksToGreen = results.filter((r) => r.fallback_from === "blue" && r.sent_at > rollbackCalledAt).length;
     console.log(
-      `[e2e] case 6: rollback visible to the probe ${(result.measurement.elapsed_ms / 1000).toFixed(2)}s after the rollback call (${result.measurement.requests} probe requests, ${result.measurement.needed} stable answers in a row required); the last client request routed to green was sent ${((lastGreenSent - rollbackCalledAt) / 1000).toFixed(2)}s after the call; ${greenBefore} client requests went to green before it; ${fallbacksToGreen} requests failed on blue after it and were retried on green`,
+      `[e2e] case 6: rollback visible to the probe ${(result.measurement.elapsed_ms / 1000).toFixed(2)}s after the rollback call (${result.measurement.requests} probe requests, ${result.measurement.needed} stable answers in a row required); the last client request routed to green was sent ${describeOffset(lastGreenSent - rollbackCalledAt)} the call; ${greenBefore} client requests went to green before it; ${fallbacksToGreen} requests failed on blue after it and were retried on green`,
     );
     expect(greenBefore).toBeGreaterThan(0);
       expect(greenAfterVisible).toBe(0);
@@ -261,3 +261,8 @@ describe.sequential("the rollback procedure on the local stack", () => {
     }, 300_000);
   });
 });
+
+/** "0.05s before" or "0.12s after": a request in flight can be sent before the call and answered after it. */
+function describeOffset(ms: number): string {
+  return `${(Math.abs(ms) / 1000).toFixed(2)}s ${ms < 0 ? "before" : "after"}`;
+}
