@@ -13,7 +13,8 @@
  * An `Explainer` gives the raw probabilities of those variants. In the Worker it walks the
  * bundled ONNX file's own trees (core/tree-explainer.ts), so the variants cost no extra model
  * rows; `createRowExplainer` scores them as rows through any synchronous scorer (stand-in models
- * in tests, and the reference the tree walk is tested against).
+ * in tests, and the reference the tree walk is tested against), and `createBatchRowExplainer`
+ * through onnxruntime for imported models that are not trees.
  */
 
 import type { FeatureValue, FeatureValues } from "./encoding.js";
@@ -35,6 +36,57 @@ export interface Explainer {
 }
 
 /**
+ * Explanations for several rows at once, scored asynchronously: the occlusion variants of every
+ * row in ONE model run. How a model the TypeScript walk cannot read (a logistic regression, an
+ * MLP; model:import) is explained: by onnxruntime itself.
+ */
+export interface BatchExplainer {
+  explainBatch(x: Float32Array, rows: number): Promise<OcclusionScores[]>;
+}
+
+export function isBatchExplainer(explainer: Explainer | BatchExplainer): explainer is BatchExplainer {
+  return "explainBatch" in explainer;
+}
+
+interface Variants {
+  /** Present features of the row, in order: variant 1 + PILLARS.length + k withholds present[k]. */
+  readonly present: number[];
+  readonly rows: number;
+}
+
+/** Writes the row's variants (full, each pillar alone, each present feature withheld) at `out[at..]`. */
+function writeVariants(full: Float32Array, out: Float32Array, at: number): Variants {
+  const present: number[] = [];
+  for (let i = 0; i < FEATURE_COUNT; i++) if (full[i] === full[i]) present.push(i);
+  const rows = 1 + PILLARS.length + present.length;
+  out.fill(Number.NaN, at, at + rows * FEATURE_COUNT);
+  out.set(full, at);
+  PILLARS.forEach((pillar, k) => {
+    for (const i of PILLAR_FEATURE_INDICES[pillar]) out[at + (1 + k) * FEATURE_COUNT + i] = full[i]!;
+  });
+  present.forEach((i, k) => {
+    const base = at + (1 + PILLARS.length + k) * FEATURE_COUNT;
+    out.set(full, base);
+    out[base + i] = Number.NaN;
+  });
+  return { present, rows };
+}
+
+function variantCount(full: Float32Array): number {
+  let present = 0;
+  for (let i = 0; i < FEATURE_COUNT; i++) if (full[i] === full[i]) present++;
+  return 1 + PILLARS.length + present;
+}
+
+function readVariants(scores: ArrayLike<number>, at: number, v: Variants): OcclusionScores {
+  const withoutFeature = new Float64Array(FEATURE_COUNT).fill(Number.NaN);
+  v.present.forEach((i, k) => {
+    withoutFeature[i] = scores[at + 1 + PILLARS.length + k]!;
+  });
+  return { full: scores[at]!, pillars: PILLARS.map((_, k) => scores[at + 1 + k]!), withoutFeature };
+}
+
+/**
  * An Explainer that scores every variant as a row: 1 + 5 + (features present) rows per call.
  * Exact for any model, and the definition the tree walk must match.
  */
@@ -42,25 +94,30 @@ export function createRowExplainer(scoreRows: (features: Float32Array, rows: num
   return {
     explain(x, offset) {
       const full = x.subarray(offset, offset + FEATURE_COUNT);
-      const present: number[] = [];
-      for (let i = 0; i < FEATURE_COUNT; i++) if (full[i] === full[i]) present.push(i);
-      const rows = 1 + PILLARS.length + present.length;
-      const out = new Float32Array(rows * FEATURE_COUNT).fill(Number.NaN);
-      out.set(full, 0);
-      PILLARS.forEach((pillar, k) => {
-        for (const i of PILLAR_FEATURE_INDICES[pillar]) out[(1 + k) * FEATURE_COUNT + i] = full[i]!;
-      });
-      present.forEach((i, k) => {
-        const base = (1 + PILLARS.length + k) * FEATURE_COUNT;
-        out.set(full, base);
-        out[base + i] = Number.NaN;
-      });
-      const scores = scoreRows(out, rows);
-      const withoutFeature = new Float64Array(FEATURE_COUNT).fill(Number.NaN);
-      present.forEach((i, k) => {
-        withoutFeature[i] = scores[1 + PILLARS.length + k]!;
-      });
-      return { full: scores[0]!, pillars: PILLARS.map((_, k) => scores[1 + k]!), withoutFeature };
+      const out = new Float32Array(variantCount(full) * FEATURE_COUNT);
+      const v = writeVariants(full, out, 0);
+      return readVariants(scoreRows(out, v.rows), 0, v);
+    },
+  };
+}
+
+/** The same variants for every row of a batch, scored in one call of an asynchronous scorer. */
+export function createBatchRowExplainer(scoreRows: (features: Float32Array, rows: number) => Promise<ArrayLike<number>>): BatchExplainer {
+  return {
+    async explainBatch(x, rows) {
+      let total = 0;
+      for (let r = 0; r < rows; r++) total += variantCount(x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT));
+      const out = new Float32Array(total * FEATURE_COUNT);
+      const layout: { at: number; v: Variants }[] = [];
+      let at = 0;
+      for (let r = 0; r < rows; r++) {
+        const v = writeVariants(x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT), out, at * FEATURE_COUNT);
+        layout.push({ at, v });
+        at += v.rows;
+      }
+      const scores = await scoreRows(out, total);
+      if (scores.length !== total) throw new RangeError(`the model returned ${scores.length} scores for ${total} explanation rows`);
+      return layout.map(({ at: start, v }) => readVariants(scores, start, v));
     },
   };
 }

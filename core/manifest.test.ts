@@ -62,3 +62,25 @@ describe("checkManifest", () => {
     expect(checkManifest({ ...good, calibration: { method: "platt", a: 1.1 } })).toEqual(["manifest.calibration.b must be a finite number, got nothing"]);
   });
 });
+
+describe("checkManifest on imported models", () => {
+  const imported = {
+    ...good,
+    source: "imported",
+    import: { evaluator: "trees", model_input: "input", feature_map: { format: "flash-feature-map/1", columns: [{ feature: "runway_months" }] } },
+  };
+
+  it("accepts an import record the Worker can serve from", () => {
+    expect(checkManifest(imported)).toEqual([]);
+  });
+
+  it("says what is wrong with one it cannot", () => {
+    expect(checkManifest({ ...good, source: "elsewhere" })).toEqual(['manifest.source must be "built" or "imported", got "elsewhere"']);
+    expect(checkManifest({ ...good, source: "imported" })).toEqual(['manifest.import must be an object (source is "imported")']);
+    expect(checkManifest({ ...imported, import: { evaluator: "gpu", model_input: "", feature_map: { format: "flash-feature-map/1", columns: [{ feature: "nope" }] } } })).toEqual([
+      'manifest.import.evaluator must be "trees" or "onnxruntime", got "gpu"',
+      "manifest.import.model_input must be a non-empty string",
+      'manifest.import.feature_map.columns[0].feature: "nope" is not one of the 45 features (core/schema.ts); a column FLASH has no feature for is {"encoding": "constant", "value": ...}',
+    ]);
+  });
+});

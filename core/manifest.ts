@@ -7,6 +7,7 @@
 
 import type { Calibration, CalibrationMethod } from "./calibration.js";
 import { CALIBRATION_METHODS, checkCalibration } from "./calibration.js";
+import { checkFeatureMap, type FeatureMap } from "./feature-map.js";
 import type { Pillar } from "./schema.js";
 
 export interface ReliabilityBin {
@@ -55,11 +56,13 @@ export interface CalibrationChoiceRecord {
   readonly candidates: readonly CalibrationCandidateMetrics[];
 }
 
+/** A model built here by `npm run model:build` (manifests written before imports existed say nothing). */
 export interface ModelManifest {
   readonly name: string;
   /** Derived from the ONNX bytes unless given: the same model always has the same version. */
   readonly version: string;
   readonly created_at: string;
+  readonly source?: "built";
   readonly seed: number;
   readonly onnx: {
     readonly file: string;
@@ -134,6 +137,98 @@ export interface ModelManifest {
   };
 }
 
+/** How the served ONNX file was made from a model trained elsewhere (`npm run model:import`). */
+export interface ImportRecord {
+  /** The file as given. */
+  readonly original: {
+    readonly file: string;
+    readonly sha256: string;
+    readonly bytes: number;
+    readonly producer: string;
+    readonly ir_version: number;
+    readonly opsets: Readonly<Record<string, number>>;
+    readonly doc_string: string;
+  };
+  /** What was found in it. */
+  readonly layout: {
+    readonly operators: readonly string[];
+    /** The tree-ensemble operator, null for other models. */
+    readonly tree_operator: string | null;
+    readonly input: string;
+    readonly input_type: "float" | "double";
+    /** The tensor with the class probabilities (a ZipMap's input when there is one). */
+    readonly probabilities: string;
+    readonly zipmap: boolean;
+    readonly positive_column: number;
+    readonly positive_label: string | number | null;
+  };
+  /** The tensor of the served file that holds the model's own input columns (what its trees read). */
+  readonly model_input: string;
+  /**
+   * "trees": the file's trees are walked in TypeScript too (explanations, and the first answers
+   * of a fresh isolate); "onnxruntime": onnxruntime alone serves, explanations score occlusion rows.
+   */
+  readonly evaluator: "trees" | "onnxruntime";
+  readonly evaluator_reason: string;
+  readonly feature_map: FeatureMap;
+  /** The nodes put around the model's own (the served interface), and the ones dropped. */
+  readonly served_graph: { readonly added: readonly string[]; readonly dropped: readonly string[] };
+  /** Largest |difference| from onnxruntime-node on the original file, over the CSV's rows. */
+  readonly parity: {
+    readonly rows: number;
+    readonly served_onnxruntime_node: number;
+    readonly served_onnxruntime_web: number;
+    /** The TypeScript tree walk (null: not a tree model). */
+    readonly trees: number | null;
+    /** Explanations (every occlusion variant) of the walk vs the same variants scored as rows. */
+    readonly explanations: number | null;
+    readonly explanation_rows: number;
+  };
+  readonly duration_ms: number;
+}
+
+/** A model trained elsewhere, imported with a feature map and evaluated on a labelled CSV. */
+export interface ImportedModelManifest {
+  readonly name: string;
+  /** The first 12 hex digits of the served ONNX file's sha256 unless given. */
+  readonly version: string;
+  readonly created_at: string;
+  readonly source: "imported";
+  readonly onnx: ModelManifest["onnx"];
+  readonly encoding: ModelManifest["encoding"];
+  readonly calibration: Calibration;
+  readonly calibration_choice?: CalibrationChoiceRecord;
+  readonly metrics: {
+    /** Served (calibrated) predictions on the CSV's test rows, which calibration never saw. */
+    readonly test: EvaluationMetrics;
+    readonly test_uncalibrated: EvaluationMetrics;
+  };
+  readonly importance: {
+    /** Mean |occlusion impact| per feature over the CSV's rows, as shares (sum 1). */
+    readonly features: Readonly<Record<string, number>>;
+    readonly pillars: Readonly<Record<Pillar, number>>;
+    readonly method: "occlusion";
+  };
+  readonly data: {
+    readonly source: "csv";
+    readonly description: string;
+    readonly rows: number;
+    readonly bad_rows: number;
+    readonly base_rate: number;
+    /** sha256 over the encoded rows and labels evaluated on. */
+    readonly fingerprint: string;
+    readonly splits: { readonly calibration: number; readonly test: number };
+  };
+  readonly import: ImportRecord;
+}
+
+/** Any manifest the Worker serves. */
+export type AnyModelManifest = ModelManifest | ImportedModelManifest;
+
+export function isImportedManifest(manifest: AnyModelManifest): manifest is ImportedModelManifest {
+  return manifest.source === "imported";
+}
+
 /**
  * Structural problems with a parsed manifest (empty when usable). Checks what a consumer relies
  * on (ONNX identity, I/O names, encoding hash, calibration), not every metric.
@@ -161,6 +256,19 @@ export function checkManifest(value: unknown): string[] {
   }
   problems.push(...checkCalibration(m.calibration).map((p) => `manifest.${p}`));
   if (m.calibration_choice !== undefined) problems.push(...checkCalibrationChoice(m.calibration_choice, m.calibration));
+  if (m.source === "imported") problems.push(...checkImportRecord(m.import));
+  else if (m.source !== undefined && m.source !== "built") problems.push(`manifest.source must be "built" or "imported", got ${JSON.stringify(m.source)}`);
+  return problems;
+}
+
+/** What the Worker relies on in an imported model's record: how to read its trees, or not to. */
+function checkImportRecord(value: unknown): string[] {
+  if (typeof value !== "object" || value === null) return ["manifest.import must be an object (source is \"imported\")"];
+  const r = value as Record<string, unknown>;
+  const problems: string[] = [];
+  if (r.evaluator !== "trees" && r.evaluator !== "onnxruntime") problems.push(`manifest.import.evaluator must be "trees" or "onnxruntime", got ${JSON.stringify(r.evaluator)}`);
+  if (typeof r.model_input !== "string" || r.model_input === "") problems.push("manifest.import.model_input must be a non-empty string");
+  problems.push(...checkFeatureMap(r.feature_map).map((i) => `manifest.import.feature_map.${i.field}: ${i.message}`));
   return problems;
 }
 

@@ -11,9 +11,9 @@
 import { calibrateProbability } from "./calibration.js";
 import { computeConfidenceInterval, type UncertaintyLevel } from "./confidence.js";
 import { computeCompleteness, encodeFeaturesInto, type FeatureValues } from "./encoding.js";
-import { computeFactors, listPillarsWithData, readPillarScores, roundTo, type Explainer, type Factor, type OcclusionScores } from "./explain.js";
+import { computeFactors, isBatchExplainer, listPillarsWithData, readPillarScores, roundTo, type BatchExplainer, type Explainer, type Factor, type OcclusionScores } from "./explain.js";
 import { computeFlags, type Flag } from "./flags.js";
-import type { ModelManifest, ReliabilityBin } from "./manifest.js";
+import type { AnyModelManifest, ReliabilityBin } from "./manifest.js";
 import { FEATURES, FEATURE_COUNT, type Pillar } from "./schema.js";
 import { computeVerdictConfidence, findVerdict, type VerdictId } from "./verdict.js";
 import { computeDataWarnings, type Warning } from "./warnings.js";
@@ -33,7 +33,8 @@ export interface Model {
  */
 export interface PredictionEngine {
   readonly model: Model;
-  readonly explainer: Explainer;
+  /** Synchronous per row (the tree walk), or per batch through the model itself (occlusion rows). */
+  readonly explainer: Explainer | BatchExplainer;
 }
 
 /**
@@ -65,7 +66,7 @@ export interface CreatePredictionContextOptions {
 export const MIN_CALIBRATION_COUNT = 10;
 
 export function createPredictionContext(
-  manifest: ModelManifest,
+  manifest: AnyModelManifest,
   options: CreatePredictionContextOptions = {},
 ): PredictionContext {
   const spread = manifest.metrics.test.prediction;
@@ -185,10 +186,12 @@ export async function predictStartups(
   const features = new Float32Array(items.length * FEATURE_COUNT);
   items.forEach((values, k) => encodeFeaturesInto(values, features, k));
   const raw = await runModel(engine.model, features, items.length);
+  const explainer = engine.explainer;
+  const batch = isBatchExplainer(explainer) ? await explainer.explainBatch(features, items.length) : undefined;
   return items.map((values, k) => {
     const p = context.calibrate(raw[k]!);
     if (!Number.isFinite(p)) throw new ModelOutputError(`the model returned ${raw[k]} for a valid row`);
-    const scores = engine.explainer.explain(features, k * FEATURE_COUNT);
+    const scores = batch ? batch[k]! : (explainer as Explainer).explain(features, k * FEATURE_COUNT);
     if (!(Math.abs(scores.full - raw[k]!) <= EXPLAINER_TOLERANCE)) {
       throw new ModelOutputError(`the explainer scores ${scores.full} where the model scores ${raw[k]}: they do not read the same model`);
     }

@@ -15,10 +15,16 @@
  * The nodes are laid out again with each split's two children side by side, so a step is
  * `child + goRight` with no branch on the comparison (tree walks are otherwise dominated by
  * mispredicted branches).
+ *
+ * Imported models (model:import) split on columns of their own, computed from the encoded row
+ * (`TreeArrays.inputs`): each column belongs to one FLASH feature, withholding a feature gives
+ * each of its columns its "missing" value (NaN, a sentinel, 0 for a one-hot column), and the
+ * trees' margin goes through the model's own `link` instead of a sigmoid. With no `inputs` the
+ * columns are the 45 features and withholding is NaN, exactly as for model-build's own models.
  */
 
 import type { Explainer, OcclusionScores } from "./explain.js";
-import type { TreeArrays } from "./onnx-trees.js";
+import type { TreeArrays, TreeInputs } from "./onnx-trees.js";
 import { FEATURE_COUNT, PILLARS, PILLAR_FEATURE_INDICES } from "./schema.js";
 
 const PILLAR_COUNT = PILLARS.length;
@@ -37,8 +43,12 @@ function sigmoid(margin: number): number {
 }
 
 export class TreeExplainer implements Explainer {
-  /** Per node: split feature, or -1 for a leaf. */
+  /** Per node: split column, or -1 for a leaf. */
   private readonly feature: Int32Array;
+  /** Per node: the FLASH feature its column comes from (-1: a leaf or a constant column). */
+  private readonly nodeGroup: Int32Array;
+  /** Per split: 1 when the withheld value of its column goes right (for NaN: 1 - missingLeft). */
+  private readonly withheldRight: Int32Array;
   /** Per split: its left child; the right child is the next node. */
   private readonly child: Int32Array;
   private readonly threshold: Float32Array;
@@ -48,7 +58,12 @@ export class TreeExplainer implements Explainer {
   private readonly value: Float64Array;
   private readonly roots: Int32Array;
   private readonly baseMargin: number;
-  private readonly pillarOf = new Int8Array(FEATURE_COUNT).fill(-1);
+  private readonly link: (margin: number) => number;
+  private readonly inputs: TreeInputs | undefined;
+  /** The columns of the row being walked (imported models only). */
+  private readonly scratch: Float32Array;
+  /** Per column: its pillar's index, -1 for none. */
+  private readonly pillarOf: Int8Array;
   /** Per tree: which features were already re-walked (stamped with the tree's number + 1). */
   private readonly stamp = new Int32Array(FEATURE_COUNT);
   private readonly path: Int32Array;
@@ -61,11 +76,21 @@ export class TreeExplainer implements Explainer {
 
   constructor(trees: TreeArrays) {
     if (trees.featureCount !== FEATURE_COUNT) throw new RangeError(`the trees expect ${trees.featureCount} features, the schema has ${FEATURE_COUNT}`);
+    const pillarOfFeature = new Int8Array(FEATURE_COUNT).fill(-1);
     PILLARS.forEach((pillar, p) => {
-      for (const i of PILLAR_FEATURE_INDICES[pillar]) this.pillarOf[i] = p;
+      for (const i of PILLAR_FEATURE_INDICES[pillar]) pillarOfFeature[i] = p;
     });
+    this.inputs = trees.inputs;
+    const width = trees.inputs?.width ?? FEATURE_COUNT;
+    const group = trees.inputs?.group ?? Int32Array.from({ length: FEATURE_COUNT }, (_, i) => i);
+    const withheld = trees.inputs?.withheld ?? new Float32Array(FEATURE_COUNT).fill(Number.NaN);
+    this.pillarOf = Int8Array.from(group, (g) => (g < 0 ? -1 : pillarOfFeature[g]!));
+    this.scratch = new Float32Array(trees.inputs ? width : 0);
+    this.link = trees.link ?? sigmoid;
     const n = trees.feature.length;
     this.feature = new Int32Array(n);
+    this.nodeGroup = new Int32Array(n).fill(-1);
+    this.withheldRight = new Int32Array(n);
     this.child = new Int32Array(n);
     this.threshold = new Float32Array(n);
     this.missingLeft = new Int32Array(n);
@@ -95,9 +120,13 @@ export class TreeExplainer implements Explainer {
           this.value[at] = trees.value[old]!;
           continue;
         }
-        mask |= 1 << this.pillarOf[f]!;
+        if (f >= width) throw new RangeError(`a split uses column ${f}, the trees' input has ${width}`);
+        if (this.pillarOf[f]! >= 0) mask |= 1 << this.pillarOf[f]!;
         this.threshold[at] = trees.threshold[old]!;
         this.missingLeft[at] = trees.missingLeft[old]!;
+        this.nodeGroup[at] = group[f]!;
+        const w = withheld[f]!;
+        this.withheldRight[at] = w !== w ? 1 - trees.missingLeft[old]! : +!(w <= trees.threshold[old]!);
         this.child[at] = next;
         slot.set(trees.left[old]!, next++);
         slot.set(trees.right[old]!, next++);
@@ -113,7 +142,7 @@ export class TreeExplainer implements Explainer {
   }
 
   private reduceByPillar(): TreeExplainer["reduced"] {
-    const { feature, child, threshold, missingLeft, value, pillarOf } = this;
+    const { feature, child, threshold, missingLeft, value, pillarOf, withheldRight } = this;
     const rf: number[] = [];
     const rc: number[] = [];
     const rt: number[] = [];
@@ -132,7 +161,8 @@ export class TreeExplainer implements Explainer {
     };
     const emit = (node: number, at: number, p: number): void => {
       let j = node;
-      while (feature[j]! >= 0 && pillarOf[feature[j]!] !== p) j = child[j]! + 1 - missingLeft[j]!;
+      // Every other pillar's columns hold their withheld values: those splits always go one way.
+      while (feature[j]! >= 0 && pillarOf[feature[j]!] !== p) j = child[j]! + withheldRight[j]!;
       if (feature[j]! < 0) {
         rv[at] = value[j]!;
         return;
@@ -170,28 +200,41 @@ export class TreeExplainer implements Explainer {
 
   private walkAllMissing(root: number): number {
     let j = root;
-    while (this.feature[j]! >= 0) j = this.child[j]! + 1 - this.missingLeft[j]!;
+    while (this.feature[j]! >= 0) j = this.child[j]! + this.withheldRight[j]!;
     return j;
+  }
+
+  /** The row the trees read: the encoded row itself, or the imported model's columns of it. */
+  private columns(x: Float32Array, offset: number): number {
+    if (!this.inputs) return offset;
+    this.inputs.expand(x, offset, this.scratch);
+    return -1;
   }
 
   /** Raw probability of one encoded row, rounded as onnxruntime rounds it (it may stand in for it). */
   score(x: Float32Array, offset: number): number {
     const { roots, feature, child, threshold, missingLeft, value } = this;
+    const at = this.columns(x, offset);
+    const u = at < 0 ? this.scratch : x;
+    const o = at < 0 ? 0 : at;
     let sum = 0;
     for (let t = 0; t < roots.length; t++) {
       let i = roots[t]!;
       for (let f = feature[i]!; f >= 0; f = feature[i]!) {
-        const v = x[offset + f]!;
+        const v = u[o + f]!;
         i = next(child, threshold, missingLeft, i, v);
       }
       // float32 sums in tree order, base value last: how onnxruntime's TreeEnsemble adds up.
       sum = Math.fround(sum + value[i]!);
     }
-    return sigmoid(Math.fround(sum + this.baseMargin));
+    return this.link(Math.fround(sum + this.baseMargin));
   }
 
   explain(x: Float32Array, offset: number): OcclusionScores {
-    const { roots, feature, child, threshold, missingLeft, value, stamp, path, treePillars, reduced } = this;
+    const { roots, feature, child, threshold, missingLeft, value, stamp, path, treePillars, reduced, nodeGroup, withheldRight, link } = this;
+    const at = this.columns(x, offset);
+    const u = at < 0 ? this.scratch : x;
+    const o = at < 0 ? 0 : at;
     stamp.fill(0);
     const delta = new Float64Array(FEATURE_COUNT);
     const pillarSums = Float64Array.from(this.pillarBase);
@@ -201,7 +244,7 @@ export class TreeExplainer implements Explainer {
       let depth = 0;
       for (let f = feature[i]!; f >= 0; f = feature[i]!) {
         path[depth++] = i;
-        const v = x[offset + f]!;
+        const v = u[o + f]!;
         i = next(child, threshold, missingLeft, i, v);
       }
       const leaf = value[i]!;
@@ -210,13 +253,12 @@ export class TreeExplainer implements Explainer {
       // Each present feature on the path: walk again from its first node with it withheld.
       for (let k = 0; k < depth; k++) {
         const start = path[k]!;
-        const hidden = feature[start]!;
-        if (stamp[hidden] === t + 1 || x[offset + hidden] !== x[offset + hidden]) continue;
+        const hidden = nodeGroup[start]!;
+        if (hidden < 0 || stamp[hidden] === t + 1 || x[offset + hidden] !== x[offset + hidden]) continue;
         stamp[hidden] = t + 1;
         let j = start;
         for (let g = feature[j]!; g >= 0; g = feature[j]!) {
-          const w = g === hidden ? Number.NaN : x[offset + g]!;
-          j = next(child, threshold, missingLeft, j, w);
+          j = nodeGroup[j] === hidden ? child[j]! + withheldRight[j]! : next(child, threshold, missingLeft, j, u[o + g]!);
         }
         delta[hidden] = delta[hidden]! + (value[j]! - leaf);
       }
@@ -227,7 +269,7 @@ export class TreeExplainer implements Explainer {
         if ((used & (1 << p)) === 0) continue;
         let j = reduced.roots[t * PILLAR_COUNT + p]!;
         for (let g = reduced.feature[j]!; g >= 0; g = reduced.feature[j]!) {
-          const w = x[offset + g]!;
+          const w = u[o + g]!;
           j = next(reduced.child, reduced.threshold, reduced.missingLeft, j, w);
         }
         pillarSums[p] = pillarSums[p]! + reduced.value[j]!;
@@ -237,11 +279,11 @@ export class TreeExplainer implements Explainer {
     const withoutFeature = new Float64Array(FEATURE_COUNT).fill(Number.NaN);
     for (let f = 0; f < FEATURE_COUNT; f++) {
       const v = x[offset + f]!;
-      if (v === v) withoutFeature[f] = sigmoid(base + full + delta[f]!);
+      if (v === v) withoutFeature[f] = link(base + full + delta[f]!);
     }
     return {
-      full: sigmoid(base + full),
-      pillars: Array.from(pillarSums, (s) => sigmoid(base + s)),
+      full: link(base + full),
+      pillars: Array.from(pillarSums, (s) => link(base + s)),
       withoutFeature,
     };
   }

@@ -3,16 +3,36 @@
  * numbers the Worker loads.
  */
 
-import type { EvaluationMetrics, ModelManifest } from "../../core/manifest.js";
+import type { AnyModelManifest, EvaluationMetrics, ModelManifest } from "../../core/manifest.js";
 import { FEATURES, PILLARS } from "../../core/schema.js";
 import { describeCalibration } from "./calibration-choice.js";
 import { DEFAULT_GBDT_OPTIONS } from "./gbdt.js";
 
-const pct = (v: number, digits = 1): string => `${(v * 100).toFixed(digits)}%`;
+export const pct = (v: number, digits = 1): string => `${(v * 100).toFixed(digits)}%`;
 const fixed = (v: number | null, digits = 4): string => (v === null || Number.isNaN(v) ? "-" : v.toFixed(digits));
 
 function metricsRows(label: string, m: EvaluationMetrics): string {
   return `| ${label} | ${fixed(m.auc)} | ${fixed(m.brier)} | ${fixed(m.log_loss)} | ${fixed(m.ece)} | ${fixed(m.prediction.min)} | ${fixed(m.prediction.max)} | ${fixed(m.prediction.std)} |`;
+}
+
+/** The served and raw test metrics as a Markdown table (built and imported cards alike). */
+export function renderMetricsTable(manifest: Pick<AnyModelManifest, "calibration" | "metrics">): string[] {
+  return [
+    "| predictions | AUC | Brier | log loss | ECE (10 bins) | min | max | std |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    metricsRows(manifest.calibration.method === "none" ? "served (raw, no calibration)" : `served (${manifest.calibration.method} calibration)`, manifest.metrics.test),
+    metricsRows("uncalibrated (ONNX output)", manifest.metrics.test_uncalibrated),
+  ];
+}
+
+export function renderReliabilityTable(m: EvaluationMetrics): string[] {
+  return [
+    "| predicted | rows | mean predicted | observed success rate |",
+    "| --- | --- | --- | --- |",
+    ...m.reliability.map(
+      (bin) => `| ${pct(bin.lower, 0)}-${pct(bin.upper, 0)} | ${bin.count} | ${bin.mean_predicted === null ? "-" : pct(bin.mean_predicted)} | ${bin.observed_rate === null ? "-" : pct(bin.observed_rate)} |`,
+    ),
+  ];
 }
 
 /** The command that rebuilds this model (byte-identical ONNX), non-default settings included. */
@@ -28,7 +48,7 @@ export function rebuildCommand(manifest: ModelManifest): string {
 }
 
 /** Which calibration is served and why, with the CV figures it was chosen on and the test check. */
-function renderCalibrationSection(manifest: ModelManifest): string[] {
+export function renderCalibrationSection(manifest: Pick<AnyModelManifest, "calibration" | "calibration_choice" | "metrics">): string[] {
   const choice = manifest.calibration_choice;
   const served = manifest.metrics.test;
   const raw = manifest.metrics.test_uncalibrated;
@@ -87,19 +107,12 @@ export function renderModelCard(manifest: ModelManifest): string {
   lines.push(
     `On ${m.n} test rows that took no part in training, early stopping or calibration (base rate ${pct(m.base_rate)}):`,
     "",
-    "| predictions | AUC | Brier | log loss | ECE (10 bins) | min | max | std |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    metricsRows(manifest.calibration.method === "none" ? "served (raw, no calibration)" : `served (${manifest.calibration.method} calibration)`, m),
-    metricsRows("uncalibrated (ONNX output)", manifest.metrics.test_uncalibrated),
+    ...renderMetricsTable(manifest),
     "",
     "Reliability of the served predictions:",
     "",
-    "| predicted | rows | mean predicted | observed success rate |",
-    "| --- | --- | --- | --- |",
+    ...renderReliabilityTable(m),
   );
-  for (const bin of m.reliability) {
-    lines.push(`| ${pct(bin.lower, 0)}-${pct(bin.upper, 0)} | ${bin.count} | ${bin.mean_predicted === null ? "-" : pct(bin.mean_predicted)} | ${bin.observed_rate === null ? "-" : pct(bin.observed_rate)} |`);
-  }
   lines.push("");
   lines.push(...renderCalibrationSection(manifest));
   lines.push("## What drives it (share of split gain)");

@@ -9,6 +9,7 @@
  * time-dependent goes in, so the same ensemble always gives byte-identical files.
  */
 
+import { encodeNode, encodeValueInfo, TENSOR_FLOAT } from "./onnx-writer.js";
 import { ProtoWriter } from "./protobuf.js";
 import type { TreeEnsemble } from "./tree-model.js";
 
@@ -22,86 +23,6 @@ export const ONNX_OPSET = 17;
 export const ONNX_ML_OPSET = 3;
 export const ONNX_INPUT_NAME = "features";
 export const ONNX_OUTPUT_NAME = "probability";
-
-// onnx.proto enums and field numbers (onnx/onnx.proto, proto2).
-const TENSOR_FLOAT = 1;
-const ATTR_FLOAT = 1;
-const ATTR_INT = 2;
-const ATTR_STRING = 3;
-const ATTR_FLOATS = 6;
-const ATTR_INTS = 7;
-const ATTR_STRINGS = 8;
-
-type AttributeValue =
-  | { type: "int"; value: number }
-  | { type: "float"; value: number }
-  | { type: "string"; value: string }
-  | { type: "ints"; value: ArrayLike<number> }
-  | { type: "floats"; value: ArrayLike<number> }
-  | { type: "strings"; value: readonly string[] };
-
-function encodeAttribute(name: string, attr: AttributeValue): Uint8Array {
-  // AttributeProto: name=1, f=2, i=3, s=4, floats=7, ints=8, strings=9, type=20
-  const w = new ProtoWriter().string(1, name);
-  switch (attr.type) {
-    case "int":
-      w.int(3, attr.value).int(20, ATTR_INT);
-      break;
-    case "float":
-      w.float(2, attr.value).int(20, ATTR_FLOAT);
-      break;
-    case "string":
-      w.string(4, attr.value).int(20, ATTR_STRING);
-      break;
-    case "ints":
-      w.packedInts(8, attr.value).int(20, ATTR_INTS);
-      break;
-    case "floats":
-      w.packedFloats(7, attr.value).int(20, ATTR_FLOATS);
-      break;
-    case "strings":
-      for (const s of attr.value) w.string(9, s);
-      w.int(20, ATTR_STRINGS);
-      break;
-  }
-  return w.finish();
-}
-
-interface NodeSpec {
-  readonly name: string;
-  readonly opType: string;
-  readonly domain: string;
-  readonly inputs: readonly string[];
-  readonly outputs: readonly string[];
-  readonly attributes: ReadonlyArray<readonly [string, AttributeValue]>;
-}
-
-function encodeNode(node: NodeSpec): Uint8Array {
-  // NodeProto: input=1, output=2, name=3, op_type=4, attribute=5, domain=7
-  const w = new ProtoWriter();
-  for (const i of node.inputs) w.string(1, i);
-  for (const o of node.outputs) w.string(2, o);
-  w.string(3, node.name).string(4, node.opType);
-  for (const [name, attr] of node.attributes) w.message(5, encodeAttribute(name, attr));
-  if (node.domain) w.string(7, node.domain);
-  return w.finish();
-}
-
-/** A float tensor type with a symbolic batch dimension: [N, ...dims]. */
-function encodeValueInfo(name: string, dims: readonly (number | string)[]): Uint8Array {
-  // ValueInfoProto: name=1, type=2; TypeProto: tensor_type=1; Tensor: elem_type=1, shape=2;
-  // TensorShapeProto: dim=1; Dimension: dim_value=1, dim_param=2
-  const shape = new ProtoWriter();
-  for (const d of dims) {
-    const dim = new ProtoWriter();
-    if (typeof d === "number") dim.int(1, d);
-    else dim.string(2, d);
-    shape.message(1, dim.finish());
-  }
-  const tensorType = new ProtoWriter().int(1, TENSOR_FLOAT).message(2, shape.finish()).finish();
-  const type = new ProtoWriter().message(1, tensorType).finish();
-  return new ProtoWriter().string(1, name).message(2, type).finish();
-}
 
 /** The flat node/leaf arrays TreeEnsembleRegressor wants, in tree order then node order. */
 function flattenEnsemble(model: TreeEnsemble) {
@@ -215,8 +136,8 @@ export function exportOnnx(model: TreeEnsemble, options: ExportOnnxOptions = {})
     .message(1, sigmoid)
     .string(2, options.graphName ?? "flash")
     .string(10, options.docString ?? "FLASH startup success: uncalibrated probability from 45 CAMP features")
-    .message(11, encodeValueInfo(ONNX_INPUT_NAME, ["N", model.featureCount]))
-    .message(12, encodeValueInfo(ONNX_OUTPUT_NAME, ["N", 1]))
+    .message(11, encodeValueInfo(ONNX_INPUT_NAME, TENSOR_FLOAT, ["N", model.featureCount]))
+    .message(12, encodeValueInfo(ONNX_OUTPUT_NAME, TENSOR_FLOAT, ["N", 1]))
     .finish();
 
   // ModelProto: ir_version=1, producer_name=2, producer_version=3, graph=7, opset_import=8,

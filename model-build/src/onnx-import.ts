@@ -17,6 +17,9 @@ export function importOnnxTrees(onnx: Uint8Array, featureCount: number): TreeEns
 
 /** Trees already read from ONNX bytes (core/onnx-trees.ts), as the evaluator's TreeEnsemble. */
 export function toTreeEnsemble(flat: TreeArrays): TreeEnsemble {
+  if (flat.inputs || flat.link) {
+    throw new Error(`toTreeEnsemble: these trees (${flat.operator}, ${flat.linkName}) are not model-build's own layout; walk them with core/tree-explainer.ts`);
+  }
   const { roots, feature, threshold, left, right, missingLeft, value, featureCount } = flat;
   const trees: Tree[] = [];
   for (let t = 0; t < roots.length; t++) {

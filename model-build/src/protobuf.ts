@@ -111,6 +111,14 @@ export class ProtoWriter {
     return this.message(field, data);
   }
 
+  /** Bytes already encoded as fields (tag included), appended as they are. */
+  raw(data: Uint8Array): this {
+    this.ensure(data.length);
+    this.buf.set(data, this.len);
+    this.len += data.length;
+    return this;
+  }
+
   finish(): Uint8Array {
     return this.buf.slice(0, this.len);
   }

@@ -17,7 +17,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ModelManifest } from "../../core/manifest.js";
+import type { AnyModelManifest } from "../../core/manifest.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -145,17 +145,17 @@ export function resolveModelVersion(ref: string, modelsDir = MODELS_DIR): string
   return ref;
 }
 
-export function readModelManifest(version: string, modelsDir = MODELS_DIR): ModelManifest {
+export function readModelManifest(version: string, modelsDir = MODELS_DIR): AnyModelManifest {
   const path = join(requireModelVersion(version, modelsDir), "manifest.json");
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as ModelManifest;
+    return JSON.parse(readFileSync(path, "utf8")) as AnyModelManifest;
   } catch (error) {
     throw new RegistryError(`${path} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
 export interface WriteModelVersionOptions {
-  readonly manifest: ModelManifest;
+  readonly manifest: AnyModelManifest;
   /** The ONNX file the Worker serves (its name comes from manifest.onnx.file). */
   readonly onnx: Uint8Array;
   readonly card: string;
@@ -182,7 +182,7 @@ export function writeModelVersion(options: WriteModelVersionOptions): WriteModel
   const inRegistry = options.outDir === undefined || resolve(options.outDir) === resolve(modelsDir, manifest.version);
   const dir = inRegistry ? modelDir(manifest.version, modelsDir) : resolve(options.outDir!);
   if (inRegistry && existsSync(join(dir, "manifest.json")) && !options.overwrite) {
-    const existing = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Partial<ModelManifest>;
+    const existing = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Partial<AnyModelManifest>;
     if (existing.onnx?.sha256 !== manifest.onnx.sha256) {
       throw new RegistryError(`models/${manifest.version} already holds another model (sha256 ${existing.onnx?.sha256}); choose another --model-version`);
     }

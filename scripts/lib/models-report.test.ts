@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeUse, diffModels, findUse, formatModelDiff, formatModelList, summarizeModel, type ManifestLike, type ServingState } from "./models-report.js";
+import { describeUse, diffModels, findUse, formatModelDetail, formatModelDiff, formatModelList, summarizeModel, type ManifestLike, type ServingState } from "./models-report.js";
 
 const built: ManifestLike = {
   name: "flash-default",
@@ -17,6 +17,7 @@ const imported: ManifestLike = {
   source: "imported",
   metrics: { test: { n: 2_000, auc: 0.88, brier: 0.09, log_loss: 0.3, ece: 0.02 } },
   importance: { features: { c: 0.6, d: 0.4 }, pillars: { capital: 0.1, product: 0.9 } },
+  import: { original: { file: "v1.onnx", sha256: "c".repeat(64), producer: "skl2onnx 1.17" }, layout: { tree_operator: "TreeEnsembleClassifier" }, evaluator: "trees" },
 };
 
 const state: ServingState = { defaultVersion: "aaaaaaaaaaaa", pins: { blue: "aaaaaaaaaaaa", green: "bbbbbbbbbbbb" }, serving: { blue: "aaaaaaaaaaaa", green: "aaaaaaaaaaaa" } };
@@ -34,6 +35,13 @@ describe("npm run models", () => {
     expect(text).toMatch(/aaaaaaaaaaaa\s+2026-11-26 13:19Z\s+built\s+100,000\s+0\.9105\s+0\.0857\s+0\.0113\s+103 KiB\s+default, blue/);
     expect(text).toMatch(/bbbbbbbbbbbb\s+2026-11-26 13:19Z\s+imported/);
     expect(text).toContain("(2 versions in models/");
+  });
+
+  it("shows where an imported version came from and what serves it", () => {
+    const text = formatModelDetail(summarizeModel("bbbbbbbbbbbb", imported, findUse("bbbbbbbbbbbb", state)), imported);
+    expect(text).toContain("model bbbbbbbbbbbb (flash-default): imported");
+    expect(text).toContain("imported:    from v1.onnx (sha256 cccccccccccccccc…, skl2onnx 1.17), TreeEnsembleClassifier; onnxruntime and the tree walk serve it");
+    expect(formatModelDetail(summarizeModel("aaaaaaaaaaaa", built, findUse("aaaaaaaaaaaa", state)), built)).not.toContain("imported:");
   });
 
   it("diffs metrics (saying which is better) and the union of top importances", () => {

@@ -60,6 +60,12 @@ export interface ManifestLike {
   readonly metrics?: { readonly test?: { readonly n?: number; readonly auc?: number; readonly brier?: number; readonly ece?: number; readonly log_loss?: number; readonly base_rate?: number } };
   readonly importance?: { readonly features?: Readonly<Record<string, number>>; readonly pillars?: Readonly<Record<string, number>> };
   readonly training?: { readonly trees?: number };
+  /** model:import's record (imported versions only). */
+  readonly import?: {
+    readonly original?: { readonly file?: string; readonly sha256?: string; readonly producer?: string };
+    readonly layout?: { readonly tree_operator?: string | null };
+    readonly evaluator?: string;
+  };
 }
 
 /** Where a version is used. */
@@ -168,6 +174,12 @@ export function formatModelDetail(m: ModelSummary, manifest: ManifestLike, top =
     `  calibration: ${m.calibration ?? "-"}`,
     `  onnx:        ${kib(m.onnx_bytes)}, sha256 ${manifest.onnx?.sha256 ?? "-"}${manifest.training?.trees ? `, ${manifest.training.trees} trees` : ""}`,
   ];
+  const imported = manifest.import;
+  if (imported) {
+    lines.push(
+      `  imported:    from ${imported.original?.file ?? "-"} (sha256 ${imported.original?.sha256?.slice(0, 16) ?? "-"}…${imported.original?.producer ? `, ${imported.original.producer}` : ""}), ${imported.layout?.tree_operator ?? "not a tree ensemble"}; ${imported.evaluator === "trees" ? "onnxruntime and the tree walk" : "onnxruntime alone"} serve it`,
+    );
+  }
   const importance = topImportances(manifest, top);
   if (importance.length > 0) {
     lines.push(`  top ${importance.length} features by importance:`);

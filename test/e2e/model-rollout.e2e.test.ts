@@ -9,6 +9,9 @@
  * - A model trained on a second synthetic data set (another seed) is promoted to 100 % with
  *   shadowing on: the shadow differences between the two models are real (non-zero) and
  *   reported by `npm run status`, and afterwards the stable colour serves the new version.
+ * - A tree ensemble trained elsewhere (onnxmltools' XGBoost layout, a fixture of
+ *   model-build/fixtures/import) is imported by `model:import` into the registry, deployed to
+ *   green, and answers /predict with the probabilities onnxruntime-node gives on the original file.
  *
  * The figures are printed as `[e2e] ...` lines.
  */
@@ -17,7 +20,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { calibrateProbability } from "../../core/calibration.js";
+import { loadTrainingCsv } from "../../model-build/src/csv-loader.js";
 import { runModelBuild } from "../../model-build/src/run-build.js";
+import { runModelImport, type RunModelImportResult } from "../../model-build/src/run-import.js";
 import { readDefaultModelVersion } from "../../model-build/src/registry.js";
 import { AdminClient } from "../../scripts/lib/admin-client.js";
 import { runLoad } from "../../scripts/lib/load-runner.js";
@@ -51,15 +57,25 @@ const steps = (events: Event[]) => events.filter((e) => e.event === "step").map(
 describe.sequential("a new model version canaried against the default", () => {
   const registry = mkdtempSync(join(tmpdir(), "flash-e2e-models-"));
   const versions = { nullModel: "", reseeded: "" };
+  const IMPORT_FIXTURES = join(import.meta.dirname, "..", "..", "model-build", "fixtures", "import");
+  let imported: RunModelImportResult | undefined;
   let stack: LocalStack | undefined;
   let stopTraffic: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     // Built the way an operator builds (model-build's pipeline, into a registry), not copied in.
-    const [nullModel, reseeded] = await Promise.all([
+    const [nullModel, reseeded, fromElsewhere] = await Promise.all([
       runModelBuild({ data: { kind: "synthetic", rows: ROWS }, seed: 42, shuffleLabels: true, modelsDir: registry, name: "e2e-shuffled-labels" }),
       runModelBuild({ data: { kind: "synthetic", rows: ROWS }, seed: 7, modelsDir: registry, name: "e2e-seed-7" }),
+      runModelImport({
+        onnxPath: join(IMPORT_FIXTURES, "onnxmltools-xgboost.onnx"),
+        mapPath: join(IMPORT_FIXTURES, "onnxmltools-xgboost.map.json"),
+        csvPath: join(IMPORT_FIXTURES, "startups.csv"),
+        modelsDir: registry,
+        name: "e2e-imported-xgboost",
+      }),
     ]);
+    imported = fromElsewhere;
     versions.nullModel = nullModel.manifest.version;
     versions.reseeded = reseeded.manifest.version;
     console.log(
@@ -147,4 +163,36 @@ describe.sequential("a new model version canaried against the default", () => {
       `[e2e] seed-7 model ${versions.reseeded}: promoted in ${end.elapsed_seconds}s; shadow ${stats.versions.green.shadow.comparisons} comparisons, mean |diff| ${stats.versions.green.shadow.mean_abs_diff!.toFixed(4)}, max ${stats.versions.green.shadow.max_abs_diff?.toFixed(4)}, verdict changes ${stats.versions.green.shadow.verdict_changes}; stable green now serves ${split.models.green}`,
     );
   }, 420_000);
+
+  it("serves an imported tree ensemble on green: /predict answers onnxruntime-node's probabilities on the original file", async () => {
+    const started = Date.now();
+    const { manifest, reference } = imported!;
+    expect(manifest.import.evaluator).toBe("trees");
+    const s = (stack = await startLocalStack({ port: 0, redis: "off", greenModel: manifest.version, modelsDir: registry }));
+    expect(s.models).toEqual({ blue: readDefaultModelVersion(), green: manifest.version });
+    const headers = { authorization: `Bearer ${s.devApiKey}`, "content-type": "application/json" };
+    const health = (await (await fetch(`${s.greenUrl}/health`, { headers })).json()) as { model: { version: string } };
+    expect(health.model.version).toBe(manifest.version);
+
+    // The CSV the import evaluated on, through green's API, in two batches of 100.
+    const csv = await loadTrainingCsv(join(IMPORT_FIXTURES, "startups.csv"));
+    let worst = 0;
+    const engines = new Set<string>();
+    for (const from of [0, 100]) {
+      const rows = csv.rows.slice(from, from + 100);
+      const res = await fetch(`${s.greenUrl}/predict/batch`, { method: "POST", headers, body: JSON.stringify({ startups: rows.map((r) => r.features) }) });
+      expect(res.status).toBe(200);
+      engines.add(res.headers.get("x-flash-engine") ?? "");
+      const body = (await res.json()) as { results: { prediction: { success_probability: number; model: { version: string }; factors: unknown[] } }[] };
+      body.results.forEach((r, i) => {
+        expect(r.prediction.model.version).toBe(manifest.version);
+        const want = calibrateProbability(manifest.calibration, reference[from + i]!);
+        worst = Math.max(worst, Math.abs(r.prediction.success_probability - want));
+      });
+    }
+    expect(worst).toBeLessThanOrEqual(1e-6);
+    console.log(
+      `[e2e] imported ${manifest.name} ${manifest.version} (${manifest.import.layout.tree_operator}, calibration ${manifest.calibration.method}) on green: 200 startups, max |/predict - calibrated onnxruntime-node on the original| ${worst.toExponential(2)}, engines ${[...engines].join(" then ")}; stack up and answered in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+    );
+  }, 180_000);
 });

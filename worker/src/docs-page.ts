@@ -3,7 +3,7 @@
  * same sources as /openapi.json and /features), self-contained: no CDN, no scripts.
  */
 
-import type { ModelManifest } from "../../core/manifest.js";
+import type { AnyModelManifest } from "../../core/manifest.js";
 import { VERDICT_BANDS } from "../../core/verdict.js";
 import type { describeFeatures } from "./routes/meta.js";
 
@@ -23,7 +23,7 @@ export interface RenderDocsPageOptions {
 export function renderDocsPage(
   doc: Record<string, unknown>,
   features: ReturnType<typeof describeFeatures>,
-  manifest: Partial<ModelManifest>,
+  manifest: Partial<AnyModelManifest>,
   options: RenderDocsPageOptions = {},
 ): string {
   const paths = doc.paths as Record<string, PathItem>;

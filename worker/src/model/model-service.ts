@@ -14,12 +14,18 @@
  * answers from the trees and starts onnxruntime right after that answer, so no request waits
  * for a start it does not need; if the start fails, the trees keep serving (/health says why)
  * and a later request tries again.
+ *
+ * An imported model (model:import) whose file is not a tree ensemble the walk reads (a logistic
+ * regression, an MLP: its manifest says `import.evaluator: "onnxruntime"`) has no trees: every
+ * load waits for onnxruntime, and its explanations are occlusion rows scored by onnxruntime in
+ * the same request (core/explain.ts createBatchRowExplainer).
  */
 
 import { ENCODING_HASH } from "../../../core/encoding.js";
-import type { Explainer } from "../../../core/explain.js";
-import { checkManifest, type ModelManifest } from "../../../core/manifest.js";
-import { readOnnxTrees } from "../../../core/onnx-trees.js";
+import { createBatchRowExplainer, type BatchExplainer, type Explainer } from "../../../core/explain.js";
+import { compileFeatureMap } from "../../../core/feature-map.js";
+import { checkManifest, isImportedManifest, type AnyModelManifest } from "../../../core/manifest.js";
+import { readOnnxTrees, readTreeModel } from "../../../core/onnx-trees.js";
 import { toHex } from "../../../core/sha256.js";
 import { createPredictionContext, type Model, type PredictionContext, type PredictionEngine } from "../../../core/predict.js";
 import { FEATURE_COUNT } from "../../../core/schema.js";
@@ -36,9 +42,9 @@ export interface ModelBundle {
 export interface LoadedModel extends PredictionEngine {
   /** onnxruntime once it has started; the trees (same file, same answers) until then. */
   readonly model: Model;
-  /** Pillar scores and factors, from the trees of the same ONNX bytes the model runs. */
-  readonly explainer: Explainer;
-  readonly manifest: ModelManifest;
+  /** Pillar scores and factors: the trees of the same ONNX bytes, or occlusion rows through onnxruntime. */
+  readonly explainer: Explainer | BatchExplainer;
+  readonly manifest: AnyModelManifest;
   /** Calibration and interval inputs for normal serving. */
   readonly context: PredictionContext;
   /** Which engine scores right now. */
@@ -63,7 +69,7 @@ export interface ModelStatus {
 }
 
 export type CreateModel = (onnx: Uint8Array) => Promise<Model>;
-export type CreateExplainer = (onnx: Uint8Array) => Explainer & { score(x: Float32Array, offset: number): number };
+export type CreateExplainer = (onnx: Uint8Array, manifest: AnyModelManifest) => Explainer & { score(x: Float32Array, offset: number): number };
 
 export interface ModelServiceOptions {
   /** How to turn bytes into a runnable model (onnxruntime-web in the Worker). */
@@ -87,16 +93,25 @@ export interface LoadOptions {
   readonly waitForOnnx?: boolean;
 }
 
-/** The default explainer: the ONNX file's own trees, walked in TypeScript. */
-export function createTreeExplainer(onnx: Uint8Array): TreeExplainer {
+/** The default explainer: the ONNX file's own trees, walked in TypeScript (an imported model's through its feature map). */
+export function createTreeExplainer(onnx: Uint8Array, manifest?: AnyModelManifest): TreeExplainer {
+  if (manifest && isImportedManifest(manifest)) {
+    const map = compileFeatureMap(manifest.import.feature_map);
+    return new TreeExplainer(readTreeModel(onnx, { featureCount: FEATURE_COUNT, map, input: manifest.import.model_input }));
+  }
   return new TreeExplainer(readOnnxTrees(onnx, FEATURE_COUNT));
+}
+
+/** An imported model the tree walk does not read: onnxruntime serves and explains alone. */
+function servedByOnnxOnly(manifest: AnyModelManifest): boolean {
+  return isImportedManifest(manifest) && manifest.import.evaluator === "onnxruntime";
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
 }
 
-type Verification = { readonly ok: true; readonly manifest: ModelManifest } | { readonly ok: false; readonly reason: string };
+type Verification = { readonly ok: true; readonly manifest: AnyModelManifest } | { readonly ok: false; readonly reason: string };
 
 /** The trees as a Model: float32 probabilities, like onnxruntime's output. */
 function treesAsModel(trees: ReturnType<CreateExplainer>): Model {
@@ -127,8 +142,8 @@ export class ModelService {
   ) {}
 
   /** The manifest as bundled, for /model and /health even before (or without) a load. */
-  get manifest(): Partial<ModelManifest> {
-    return (typeof this.bundle.manifest === "object" && this.bundle.manifest !== null ? this.bundle.manifest : {}) as Partial<ModelManifest>;
+  get manifest(): Partial<AnyModelManifest> {
+    return (typeof this.bundle.manifest === "object" && this.bundle.manifest !== null ? this.bundle.manifest : {}) as Partial<AnyModelManifest>;
   }
 
   status(): ModelStatus {
@@ -154,7 +169,7 @@ export class ModelService {
       );
     }
     if (this.onnx) return loaded;
-    const deferred = this.options.start === "deferred" && options.defer !== undefined && !options.waitForOnnx;
+    const deferred = this.options.start === "deferred" && options.defer !== undefined && !options.waitForOnnx && !servedByOnnxOnly(loaded.manifest);
     if (!deferred) {
       await this.startOnnx();
       return loaded;
@@ -179,10 +194,29 @@ export class ModelService {
     this.verification ??= this.verify();
     const verification = await this.verification;
     if (!verification.ok) throw new ModelUnavailableError(verification.reason);
+    if (!this.loaded && servedByOnnxOnly(verification.manifest)) {
+      const self = this;
+      // Scored by whichever model serves: the variants of a batch in one onnxruntime run.
+      const explainer = createBatchRowExplainer((features, rows) => self.loaded!.model.predict(features, rows));
+      const notStarted: Model = {
+        predict: () => Promise.reject(new ModelUnavailableError("onnxruntime has not started (this model has no trees to answer meanwhile)")),
+      };
+      this.loaded = {
+        get explainer() {
+          return self.onnxExplainer ?? explainer;
+        },
+        manifest: verification.manifest,
+        context: createPredictionContext(verification.manifest),
+        get model() {
+          return self.onnx ?? notStarted;
+        },
+        engine: () => "onnxruntime",
+      };
+    }
     if (!this.loaded) {
       let trees: ReturnType<CreateExplainer>;
       try {
-        trees = (this.options.createExplainer ?? createTreeExplainer)(new Uint8Array(this.bundle.onnx));
+        trees = (this.options.createExplainer ?? createTreeExplainer)(new Uint8Array(this.bundle.onnx), verification.manifest);
       } catch (error) {
         const reason = `the model's trees cannot be read: ${error instanceof Error ? error.message : String(error)}`;
         this.verification = Promise.resolve({ ok: false, reason });
@@ -235,7 +269,7 @@ export class ModelService {
   private async verify(): Promise<Verification> {
     const problems = checkManifest(this.bundle.manifest);
     if (problems.length > 0) return { ok: false, reason: `the bundled manifest is invalid: ${problems.join("; ")}` };
-    const manifest = this.bundle.manifest as ModelManifest;
+    const manifest = this.bundle.manifest as AnyModelManifest;
     if (manifest.encoding.hash !== ENCODING_HASH) {
       return {
         ok: false,
